@@ -1,0 +1,8 @@
+/** Kentongan wire contracts: the single source of truth for every protocol on the wire. */
+export * from './quantities.ts';
+export * from './levels.ts';
+export * from './line/crc16.ts';
+export * from './line/frame.ts';
+export * from './line/messages.ts';
+export * from './mqtt/topics.ts';
+export * from './mqtt/payloads.ts';
