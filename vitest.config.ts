@@ -7,5 +7,6 @@ export default defineConfig({
     hookTimeout: 20_000,
     // Real sockets, serial ports and SQLite files: keep parallelism modest on a 2-core machine.
     maxWorkers: 2,
+    reporters: ['default', './scripts/summary-reporter.ts'],
   },
 });
