@@ -4,5 +4,6 @@ export * from './levels.ts';
 export * from './line/crc16.ts';
 export * from './line/frame.ts';
 export * from './line/messages.ts';
+export * from './line/sequence.ts';
 export * from './mqtt/topics.ts';
 export * from './mqtt/payloads.ts';

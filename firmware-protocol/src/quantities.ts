@@ -1,7 +1,7 @@
 /**
  * The physical quantities Kentongan carries after calibration, each with its one unit.
  * Units are fixed per quantity so that a value is never stored with a unit mix-up; the
- * gateway converts raw sensor channels into these (see SPEC.md §3 "Quantities").
+ * gateway converts raw sensor channels into these (see SPEC.md §4).
  */
 export const QUANTITY_UNITS = {
   /** Rain fallen since the previous reading of the same gauge (not a cumulative counter). */

@@ -13,7 +13,11 @@ export const MAX_CHANNELS = 8;
 export const SENSOR_ID_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
 /** Channel names: lower-case letter first, then lower-case letters, digits and `_`, max 16. */
 export const CHANNEL_NAME_PATTERN = /^[a-z][a-z0-9_]{0,15}$/;
-/** Plain decimal numbers only: no hex, no NaN/Infinity, no empty string, at most 24 chars. */
+/**
+ * Decimal numbers only (SPEC.md §3.4): no hex, no NaN/Infinity, no empty string, no leading zeros,
+ * at most 15 integer digits (exact in a double) and 9 fraction digits; an exponent is accepted
+ * from senders that print with `%g`, but `1e999` is refused later as not finite. At most 31 chars.
+ */
 const NUMBER_PATTERN = /^-?(?:0|[1-9][0-9]{0,14})(?:\.[0-9]{1,9})?(?:[eE][+-]?[0-9]{1,3})?$/;
 
 export type Channels = Record<string, number>;
@@ -42,9 +46,16 @@ export function decodeLine(line: string): Decoded {
   return { ok: true, message: parsed, skipped: unframed.skipped };
 }
 
-/** Encodes a message into a complete frame with CRC and CRLF. */
+/**
+ * Encodes a message into a complete frame with CRC and CRLF. Throws if the message is one no
+ * receiver would accept (bad id, a comma in a text field, no channels, |value| >= 1e15, ...):
+ * sending it would only add a counted rejection at the other end, so it is a bug here.
+ */
 export function encodeMessage(message: AnyMessage): string {
-  return frameBody(formatBody(message));
+  const body = formatBody(message);
+  const check = parseBody(body);
+  if (check instanceof FrameError) throw new Error(`cannot encode ${message.kind}: ${check.code}: ${check.message}`);
+  return frameBody(body);
 }
 
 export function formatBody(m: AnyMessage): string {
@@ -56,7 +67,7 @@ export function formatBody(m: AnyMessage): string {
     case 'HBT':
       return [head, ...Object.entries(m.channels).map(([k, v]) => `${k}=${formatNumber(v)}`)].join(',');
     case 'ERR':
-      return `${head},${m.code},${m.text}`;
+      return `${head},${m.code}${m.text ? `,${m.text}` : ''}`;
     case 'ACK':
       return `${head},${m.commandSeq},${m.status}${m.detail ? `,${m.detail}` : ''}`;
     case 'CMD':
@@ -111,6 +122,7 @@ function parseBody(body: string): AnyMessage | FrameError {
     }
     default: {
       // CMD
+      if (rest.length < 1) return err('bad_field_count', `CMD needs at least 4 fields, got ${fields.length}`);
       const command = rest[0];
       if (command === 'PING' || command === 'RESET_COUNTER') {
         if (rest.length !== 1) return err('bad_field_count', `CMD ${command} takes no argument`);
@@ -142,7 +154,8 @@ function parseChannels(pairs: string[]): Channels | FrameError {
     if (!NUMBER_PATTERN.test(text)) return err('bad_number', `value of "${name}" is not a decimal number`);
     const value = Number(text);
     if (!Number.isFinite(value)) return err('bad_number', `value of "${name}" is not finite`);
-    channels[name] = value;
+    // "-0.00" is what C's printf gives for a tiny negative reading; store it as plain 0.
+    channels[name] = value === 0 ? 0 : value;
   }
   return channels;
 }
