@@ -1,0 +1,19 @@
+/** Kentongan field gateway: serial line-protocol sensors -> durable queue -> MQTT. */
+export { startGateway, GATEWAY_SOFTWARE, DATABASE_FILE, type GatewayDeps, type RunningGateway } from './gateway.ts';
+export type { GatewayStats } from './stats.ts';
+export { parseGatewayConfig, loadGatewayConfig, PASSWORD_ENV } from './config/load.ts';
+export {
+  gatewayConfigSchema,
+  DEFAULT_MAX_QUEUED_READINGS,
+  type GatewayConfig,
+  type GatewayConfigInput,
+  type PortConfig,
+  type SensorConfig,
+  type ChannelConfig,
+} from './config/schema.ts';
+export { ConfigError, GatewayError, type GatewayErrorCode } from './errors.ts';
+export { tapBinding, type BindingTap } from './transport/binding-tap.ts';
+export type { PortState } from './transport/serial-line-source.ts';
+export { calibrate, tipDelta, MAX_WRAP_TIPS, TIP_COUNTER_MODULO } from './drivers/calibration.ts';
+export { decideSequence, type SeqDecision, type SequenceState } from './queue/sequence-tracker.ts';
+export type { BindingInterface, BindingPortInterface } from './transport/serial-types.ts';

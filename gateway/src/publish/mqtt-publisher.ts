@@ -1,0 +1,224 @@
+/**
+ * The gateway's MQTT side (SPEC §5): one mqtt.js client speaking MQTT 3.1.1 (the embedded aedes
+ * broker does not speak 5) with a persistent session (clean=false, clientId = gatewayId).
+ * - birth: `online` status, retained QoS 1, on every connect; will: `offline`, retained QoS 1;
+ * - subscribes to its ack topic (QoS 1) before sending any batch, so no ack can be missed;
+ * - batches go out through BatchSender; acks are validated with ackSchema, bad ones counted;
+ * - health every healthIntervalS at QoS 0 (a lost health message is replaced by the next).
+ */
+import { ackSchema, parsePayload, PROTOCOL_VERSION, topics, type GatewayStatus } from '@kentongan/firmware-protocol';
+import mqtt, { type MqttClient } from 'mqtt';
+import type { Logger } from 'pino';
+import type { GatewayConfig } from '../config/schema.ts';
+import type { DiskQueue } from '../queue/disk-queue.ts';
+import type { GatewayCounters } from '../stats.ts';
+import { BatchSender } from './batch-sender.ts';
+import { buildHealth } from './health.ts';
+
+export interface MqttPublisherOptions {
+  config: GatewayConfig;
+  queue: DiskQueue;
+  counters: GatewayCounters;
+  logger: Logger;
+  now: () => Date;
+  startedAt: Date;
+  /** `software` field of the status messages, e.g. `kentongan-gateway/0.1.0`. */
+  software: string;
+}
+
+/** How long a graceful stop waits for the broker to acknowledge the `offline` status. */
+const STOP_STATUS_TIMEOUT_MS = 2000;
+/** Repeated connection errors (broker down) are logged at most this often. */
+const ERROR_LOG_INTERVAL_MS = 30_000;
+
+export class MqttPublisher {
+  readonly sender: BatchSender;
+  private client: MqttClient | undefined;
+  private connectedNow = false;
+  private generation = 0;
+  private batchTimer: NodeJS.Timeout | undefined;
+  private healthTimer: NodeJS.Timeout | undefined;
+  private lastErrorLogMs = -Infinity;
+  private readonly log: Logger;
+  private readonly topic;
+
+  constructor(private readonly opts: MqttPublisherOptions) {
+    const id = opts.config.gatewayId;
+    this.topic = { readings: topics.readings(id), ack: topics.ack(id), status: topics.status(id), health: topics.health(id) };
+    this.log = opts.logger.child({ component: 'mqtt' });
+    this.sender = new BatchSender({
+      queue: opts.queue,
+      gatewayId: id,
+      batchMaxReadings: opts.config.mqtt.batchMaxReadings,
+      maxInFlight: opts.config.mqtt.maxInFlightBatches,
+      ackTimeoutMs: opts.config.mqtt.ackTimeoutMs,
+      counters: opts.counters,
+      logger: opts.logger,
+      now: opts.now,
+      publish: async (payload) => {
+        const client = this.client;
+        if (!client) throw new Error('client stopped');
+        await client.publishAsync(this.topic.readings, payload, { qos: 1 });
+      },
+    });
+  }
+
+  get connected(): boolean {
+    return this.connectedNow;
+  }
+
+  start(): void {
+    const { config } = this.opts;
+    const m = config.mqtt;
+    const client = mqtt.connect(m.url, {
+      protocolVersion: 4,
+      clean: false,
+      clientId: config.gatewayId,
+      username: m.username,
+      password: m.password,
+      reconnectPeriod: m.reconnectPeriodMs,
+      keepalive: m.keepaliveS,
+      connectTimeout: 30_000,
+      will: { topic: this.topic.status, payload: this.statusPayload('offline'), qos: 1, retain: true },
+    });
+    this.client = client;
+    client.on('connect', () => void this.onConnect(client));
+    client.on('close', () => this.onClose());
+    client.on('reconnect', () => {
+      // The will says when the connection that set it was opened: refresh it for this attempt.
+      if (client.options.will) client.options.will.payload = this.statusPayload('offline');
+    });
+    client.on('error', (err) => this.logError(err));
+    client.on('message', (topic, payload) => this.onMessage(topic, payload));
+    this.batchTimer = setInterval(
+      () =>
+        this.guard('batch tick', () => {
+          this.sender.checkTimeouts();
+          this.sender.pump(true);
+        }),
+      m.batchIntervalMs,
+    );
+    this.healthTimer = setInterval(() => this.publishHealth(), config.healthIntervalS * 1000);
+  }
+
+  /** New readings were queued: send full batches now (partial ones wait for the batch interval). */
+  notify(): void {
+    this.guard('notify', () => this.sender.pump(false));
+  }
+
+  /** Graceful stop: `offline` status (retained) first, then DISCONNECT, so the will is not needed. */
+  async stop(): Promise<void> {
+    clearInterval(this.batchTimer);
+    clearInterval(this.healthTimer);
+    const client = this.client;
+    if (!client) return;
+    this.generation++;
+    if (client.connected) {
+      try {
+        await withTimeout(
+          client.publishAsync(this.topic.status, this.statusPayload('offline'), { qos: 1, retain: true }),
+          STOP_STATUS_TIMEOUT_MS,
+        );
+      } catch (err) {
+        this.log.warn({ err: (err as Error).message }, 'offline status not confirmed');
+      }
+      await withTimeout(client.endAsync(), STOP_STATUS_TIMEOUT_MS).catch(() => client.endAsync(true));
+    } else {
+      await client.endAsync(true);
+    }
+    this.client = undefined;
+    this.connectedNow = false;
+    this.sender.setOnline(false);
+  }
+
+  private async onConnect(client: MqttClient): Promise<void> {
+    const gen = ++this.generation;
+    this.log.info({ url: redactUrl(this.opts.config.mqtt.url) }, 'mqtt connected');
+    try {
+      // Subscribe before any batch goes out, so the ack cannot arrive before we listen.
+      const [grant] = await client.subscribeAsync(this.topic.ack, { qos: 1 });
+      // 128 = refused (MQTT 3.1.1 §3.9.3): without acks nothing is ever removed from the queue.
+      if (grant?.qos === 128) this.log.error({ topic: this.topic.ack }, 'broker refused the ack subscription');
+      await client.publishAsync(this.topic.status, this.statusPayload('online'), { qos: 1, retain: true });
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'mqtt session set-up failed; waiting for reconnect');
+      return;
+    }
+    if (gen !== this.generation || !client.connected) return;
+    this.connectedNow = true;
+    this.sender.setOnline(true);
+    this.publishHealth();
+  }
+
+  private onClose(): void {
+    this.generation++;
+    if (this.connectedNow) this.log.warn({ inFlight: this.sender.inFlightCount() }, 'mqtt disconnected');
+    this.connectedNow = false;
+    this.sender.setOnline(false);
+  }
+
+  private onMessage(topic: string, payload: Buffer): void {
+    if (topic !== this.topic.ack) return;
+    const parsed = parsePayload(ackSchema, payload);
+    if (!parsed.ok) {
+      this.opts.counters.badAcks++;
+      this.log.warn({ error: parsed.error.slice(0, 300) }, 'invalid ack ignored');
+      return;
+    }
+    this.guard('ack', () => this.sender.onAck(parsed.value));
+  }
+
+  /** Runs queue work from a timer or event; a failure (disk error) is logged, never thrown into the event loop. */
+  private guard(what: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.log.error({ err: (err as Error).message, what }, 'publisher step failed');
+    }
+  }
+
+  private publishHealth(): void {
+    const client = this.client;
+    if (!client || !this.connectedNow) return;
+    try {
+      const health = buildHealth({ gatewayId: this.opts.config.gatewayId, now: this.opts.now(), startedAt: this.opts.startedAt, queue: this.opts.queue, counters: this.opts.counters });
+      client.publish(this.topic.health, JSON.stringify(health), { qos: 0 });
+    } catch (err) {
+      this.log.error({ err }, 'health not published');
+    }
+  }
+
+  private statusPayload(state: 'online' | 'offline'): string {
+    const status: GatewayStatus = { v: PROTOCOL_VERSION, gatewayId: this.opts.config.gatewayId, state, ts: this.opts.now().toISOString(), software: this.opts.software };
+    return JSON.stringify(status);
+  }
+
+  private logError(err: Error): void {
+    const now = Date.now();
+    if (now - this.lastErrorLogMs < ERROR_LOG_INTERVAL_MS) return;
+    this.lastErrorLogMs = now;
+    this.log.warn({ err: err.message, code: (err as { code?: unknown }).code }, 'mqtt error');
+  }
+}
+
+/** The URL without user info, for logs (never log secrets). */
+function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = '';
+    u.password = '';
+    return u.toString();
+  } catch {
+    return '(invalid url)';
+  }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p.finally(() => clearTimeout(timer)),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    }),
+  ]);
+}
