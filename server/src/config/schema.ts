@@ -6,6 +6,8 @@ import { z } from 'zod';
 import { ID_PATTERN, LEVELS, QUANTITIES } from '@kentongan/firmware-protocol';
 
 const id = z.string().regex(ID_PATTERN, 'must be 1-32 letters, digits, "-" or "_"');
+/** `scrypt$N$r$p$saltB64$hashB64`, see server/src/broker/passwords.ts. */
+export const PASSWORD_HASH_PATTERN = /^scrypt\$\d{1,8}\$\d{1,3}\$\d{1,3}\$[A-Za-z0-9+/]+={0,2}\$[A-Za-z0-9+/]+={0,2}$/;
 
 /** One level of a threshold rule: raise at or above `raise`, clear only below `clear` (hysteresis). */
 const thresholdLevelSchema = z
@@ -57,7 +59,18 @@ export const serverConfigSchema = z.strictObject({
   http: z.strictObject({ host: z.string().default('127.0.0.1'), port: z.int().min(0).max(65535).default(8080) }).prefault({}),
   mqtt: z.strictObject({ host: z.string().default('127.0.0.1'), port: z.int().min(0).max(65535).default(1883) }).prefault({}),
   /** Gateways allowed to connect; password hashes come from `kentongan-server hash-password`. */
-  gateways: z.array(z.strictObject({ id, passwordHash: z.string().startsWith('scrypt$') })).default([]),
+  gateways: z
+    .array(
+      z.strictObject({
+        id,
+        // Format written by `hash-password` (server/src/broker/passwords.ts): scrypt$N$r$p$saltB64$hashB64.
+        passwordHash: z
+          .string()
+          .startsWith('scrypt$')
+          .regex(PASSWORD_HASH_PATTERN, 'must be scrypt$N$r$p$salt$hash as printed by `hash-password`'),
+      }),
+    )
+    .default([]),
   areas: z.array(z.strictObject({ id, name: z.string().min(1).max(100) })).default([]),
   sites: z
     .array(

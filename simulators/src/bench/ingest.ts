@@ -37,11 +37,11 @@ function makeBatches(gatewayId: string, count: number, size: number): string[] {
         sensorId: `${gatewayId}-s${seq % 10}`,
         epoch: 0,
         seq,
-        quantity: 'water_level',
+        quantity: 'water_level' as const,
         value: 40 + (seq % 17),
-        unit: 'cm',
+        unit: 'cm' as const,
         ts: new Date(t0 + seq * 100).toISOString(),
-        quality: 'good',
+        quality: 'good' as const,
       });
     }
     const batch: ReadingsBatch = { v: 1, gatewayId, batchId: `b${b}`, sentAt: new Date().toISOString(), readings };

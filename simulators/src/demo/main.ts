@@ -70,10 +70,15 @@ async function main(): Promise<number> {
         gatewayPasswordHash: await hashPassword(password),
       }),
     ),
-    { logger: logger.child({ component: 'server' }) },
+    {
+      logger: logger.child({ component: 'server' }),
+      // The console notification channel: what a resident or operator would receive.
+      engineOptions: { consoleWriter: (text) => say(`PESAN / MESSAGE: ${text.trimEnd()}`) },
+    },
   );
   server.engine.onChange((c) => say(describeChange(c)));
-  say(`Server berjalan / server running: API ${server.httpUrl}/api/v1  dokumentasi / docs ${server.httpUrl}/documentation`);
+  say(`Dasbor operator / operator dashboard: ${server.httpUrl}/`);
+  say(`API: ${server.httpUrl}/api/v1  dokumentasi / docs: ${server.httpUrl}/documentation`);
   say(`Broker MQTT / MQTT broker: ${server.mqttUrl}`);
 
   const gateway = await startGateway(

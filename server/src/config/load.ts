@@ -1,0 +1,73 @@
+/**
+ * Parsing and loading the server config. Errors come back as one `ConfigError` whose lines are
+ * `path: message`, the way every config and payload error is reported in Kentongan.
+ */
+import { readFile } from 'node:fs/promises';
+import { formatZodError } from '@kentongan/firmware-protocol';
+import { validateAlertConfig } from '../alerts/index.ts';
+import { ConfigError } from '../errors.ts';
+import { serverConfigSchema, type ServerConfig } from './schema.ts';
+
+/**
+ * Validates a config object (already parsed from JSON) and fills in defaults. Besides the schema
+ * it checks what a schema cannot see: duplicate ids and references between sections (a sensor's
+ * site, a site's area, a rule's sensor), because an alert without a known area cannot be routed.
+ * @throws ConfigError with `path: message` lines.
+ */
+export function parseServerConfig(json: unknown): ServerConfig {
+  const result = serverConfigSchema.safeParse(json);
+  if (!result.success) throw new ConfigError(formatZodError(result.error).split('\n'), { cause: result.error });
+  // The alert engine's own checks (rule thresholds, references) run here too, so that every
+  // config problem is reported at load time with the same `path: message` lines.
+  const problems = [...new Set([...crossReferenceProblems(result.data), ...validateAlertConfig(result.data)])];
+  if (problems.length > 0) throw new ConfigError(problems);
+  return result.data;
+}
+
+/**
+ * Reads a JSON config file and validates it.
+ * @throws ConfigError (unreadable file, invalid JSON or invalid config).
+ */
+export async function loadServerConfig(path: string): Promise<ServerConfig> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError([`(file): cannot read ${path}: ${(err as Error).message}`], { cause: err });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError([`(root): invalid JSON in ${path}: ${(err as Error).message}`], { cause: err });
+  }
+  return parseServerConfig(json);
+}
+
+function crossReferenceProblems(config: ServerConfig): string[] {
+  const problems: string[] = [];
+  const uniqueIds = (section: string, items: readonly { id: string }[]): Set<string> => {
+    const seen = new Set<string>();
+    items.forEach((item, i) => {
+      if (seen.has(item.id)) problems.push(`${section}.${i}.id: duplicate id "${item.id}"`);
+      seen.add(item.id);
+    });
+    return seen;
+  };
+  uniqueIds('gateways', config.gateways);
+  const areas = uniqueIds('areas', config.areas);
+  const sites = uniqueIds('sites', config.sites);
+  const sensors = uniqueIds('sensors', config.sensors);
+  uniqueIds('rules', config.rules);
+  uniqueIds('notify.channels', config.notify.channels);
+  config.sites.forEach((s, i) => {
+    if (!areas.has(s.areaId)) problems.push(`sites.${i}.areaId: unknown area "${s.areaId}"`);
+  });
+  config.sensors.forEach((s, i) => {
+    if (!sites.has(s.siteId)) problems.push(`sensors.${i}.siteId: unknown site "${s.siteId}"`);
+  });
+  config.rules.forEach((r, i) => {
+    if (!sensors.has(r.sensorId)) problems.push(`rules.${i}.sensorId: unknown sensor "${r.sensorId}"`);
+  });
+  return problems;
+}

@@ -1,0 +1,132 @@
+/**
+ * Alert routes: list, acknowledge, resolve; and `GET /areas` with the current level per area.
+ * The alert engine owns the lifecycle; its errors carry codes that error-handler.ts maps
+ * (unknown alert -> 404, already resolved -> 409).
+ */
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { LEVELS, type Level } from '@kentongan/firmware-protocol';
+import type { Alert, AlertEngine } from '../alerts/types.ts';
+import type { RouteOptions } from './deps.ts';
+import { HttpError } from './error-handler.ts';
+import { alertActionBody, alertParams, alertSchema, alertsQuery, areasResponse, errorResponse } from './schemas.ts';
+import { toWib } from './time.ts';
+import { z } from 'zod';
+
+const alertResponse = z.object({ alert: alertSchema });
+const alertEvent = z.object({
+  change: z.string(),
+  from: z.enum(LEVELS).nullable(),
+  to: z.enum(LEVELS),
+  actor: z.string(),
+  at: z.string(),
+  atLocal: z.string(),
+  note: z.string().nullable(),
+});
+/** `events` is null when the engine keeps no audit trail. */
+const alertDetailResponse = z.object({ alert: alertSchema, events: z.array(alertEvent).nullable() });
+
+interface AuditEvent {
+  change: string;
+  from: Level | null;
+  to: Level;
+  actor: string;
+  at: string;
+  note: string | null;
+}
+
+/** The audit trail, when the engine offers one (the real engine's `auditTrail`). */
+function auditTrailOf(engine: AlertEngine, id: string) {
+  const withAudit = engine as AlertEngine & { auditTrail?: (alertId: string) => AuditEvent[] };
+  if (typeof withAudit.auditTrail !== 'function') return null;
+  return withAudit.auditTrail(id).map((e) => ({
+    change: e.change,
+    from: e.from,
+    to: e.to,
+    actor: e.actor,
+    at: e.at,
+    atLocal: toWib(e.at),
+    note: e.note,
+  }));
+}
+
+export const alertRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { deps }) => {
+  const { engine } = deps;
+
+  app.get(
+    '/alerts',
+    {
+      schema: {
+        summary: 'Alerts / peringatan',
+        tags: ['alerts'],
+        querystring: alertsQuery,
+        response: { 200: z.object({ alerts: z.array(alertSchema) }), 400: errorResponse },
+      },
+    },
+    async (request) => {
+      const { state, areaId, limit } = request.query;
+      return { alerts: engine.listAlerts({ state, areaId, limit }).map(present) };
+    },
+  );
+
+  app.get(
+    '/alerts/:id',
+    {
+      schema: {
+        summary: 'One alert with its audit trail / satu peringatan dengan jejak auditnya',
+        tags: ['alerts'],
+        params: alertParams,
+        response: { 200: alertDetailResponse, 404: errorResponse },
+      },
+    },
+    async (request) => {
+      const { id } = request.params;
+      const alert = engine.getAlert(id);
+      if (!alert) throw new HttpError(404, 'ALERT_NOT_FOUND', `unknown alert "${id}" / peringatan tidak dikenal`);
+      return { alert: present(alert), events: auditTrailOf(engine, id) };
+    },
+  );
+
+  for (const action of ['acknowledge', 'resolve'] as const) {
+    app.post(
+      `/alerts/:id/${action}`,
+      {
+        schema: {
+          summary: action === 'acknowledge' ? 'Acknowledge an alert / terima peringatan' : 'Resolve an alert / selesaikan peringatan',
+          tags: ['alerts'],
+          params: alertParams,
+          body: alertActionBody,
+          response: { 200: alertResponse, 400: errorResponse, 404: errorResponse, 409: errorResponse },
+        },
+      },
+      async (request) => {
+        const { id } = request.params;
+        if (!engine.getAlert(id)) throw new HttpError(404, 'ALERT_NOT_FOUND', `unknown alert "${id}" / peringatan tidak dikenal`);
+        const { by, note } = request.body;
+        const alert = action === 'acknowledge' ? engine.acknowledge(id, by, note ?? null) : engine.resolve(id, by, note ?? null);
+        request.log.info({ alertId: id, action, by }, 'alert updated by operator');
+        return { alert: present(alert) };
+      },
+    );
+  }
+
+  app.get(
+    '/areas',
+    { schema: { summary: 'Current level per area / level saat ini per wilayah', tags: ['alerts'], response: { 200: areasResponse } } },
+    async () => {
+      const levels = engine.areaLevels();
+      const active = engine.listAlerts({ state: 'active' });
+      return {
+        areas: deps.config.areas.map((a) => ({
+          id: a.id,
+          name: a.name,
+          level: levels[a.id] ?? 'Normal',
+          activeAlerts: active.filter((al) => al.areaId === a.id).length,
+        })),
+      };
+    },
+  );
+};
+
+function present(a: Alert) {
+  return { ...a, openedAtLocal: toWib(a.openedAt) };
+}

@@ -1,0 +1,181 @@
+/**
+ * `ReadingStore` on the shared SQLite file (tables from migrations.ts). Every statement is
+ * prepared once; a batch is one transaction, so either all of its new readings are committed
+ * or none are.
+ */
+import type Database from 'better-sqlite3';
+import type { Quantity, Reading } from '@kentongan/firmware-protocol';
+import type { HistoryQuery, InsertResult, ReadingStore, SequenceStats, StoredReading } from './reading-store.ts';
+
+interface ReadingRow {
+  gateway_id: string;
+  sensor_id: string;
+  epoch: number;
+  seq: number;
+  quantity: string;
+  value: number;
+  unit: string;
+  ts_ms: number;
+  quality: string;
+  received_ms: number;
+}
+
+interface SequenceRow {
+  sensor_id: string;
+  epoch: number;
+  min_seq: number;
+  max_seq: number;
+  distinct_seqs: number;
+  last_received_ms: number;
+}
+
+const READING_COLUMNS = 'gateway_id, sensor_id, epoch, seq, quantity, value, unit, ts_ms, quality, received_ms';
+
+export class SqliteReadingStore implements ReadingStore {
+  private readonly seqSeen: Database.Statement<[string, number, number], unknown>;
+  private readonly insert: Database.Statement<unknown[]>;
+  private readonly existing: Database.Statement<[string, number, number, string], { value: number; ts_ms: number }>;
+  private readonly upsertLatest: Database.Statement<[string, string, number | bigint, number]>;
+  private readonly upsertSequence: Database.Statement<[{ sensorId: string; epoch: number; seq: number; receivedMs: number }]>;
+  private readonly addTotal: Database.Statement<[number]>;
+  private readonly latestStmt: Database.Statement<[{ sensorId: string | null }], ReadingRow>;
+  private readonly historyStmt: Database.Statement<[string, string, number, number, number], ReadingRow>;
+  private readonly countStmt: Database.Statement<[], { value: number }>;
+  private readonly sequenceStmt: Database.Statement<[{ sensorId: string | null }], SequenceRow>;
+  private readonly insertTx: (gatewayId: string, readings: readonly Reading[], receivedAt: Date) => InsertResult;
+
+  constructor(db: Database.Database) {
+    this.seqSeen = db.prepare('SELECT 1 FROM readings WHERE sensor_id = ? AND epoch = ? AND seq = ? LIMIT 1');
+    // ON CONFLICT on the key only (not INSERT OR IGNORE, which would also swallow NOT NULL
+    // violations): a redelivered reading is a no-op, anything else still fails loudly.
+    this.insert = db.prepare(
+      `INSERT INTO readings (${READING_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (sensor_id, epoch, seq, quantity) DO NOTHING`,
+    );
+    this.existing = db.prepare(
+      'SELECT value, ts_ms FROM readings WHERE sensor_id = ? AND epoch = ? AND seq = ? AND quantity = ?',
+    );
+    this.upsertLatest = db.prepare(
+      `INSERT INTO latest_readings (sensor_id, quantity, reading_id, ts_ms) VALUES (?, ?, ?, ?)
+       ON CONFLICT (sensor_id, quantity) DO UPDATE SET reading_id = excluded.reading_id, ts_ms = excluded.ts_ms
+       WHERE excluded.ts_ms >= latest_readings.ts_ms`,
+    );
+    this.upsertSequence = db.prepare(
+      `INSERT INTO sequence_stats (sensor_id, epoch, min_seq, max_seq, distinct_seqs, last_received_ms)
+       VALUES (@sensorId, @epoch, @seq, @seq, 1, @receivedMs)
+       ON CONFLICT (sensor_id, epoch) DO UPDATE SET
+         min_seq = min(min_seq, excluded.min_seq),
+         max_seq = max(max_seq, excluded.max_seq),
+         distinct_seqs = distinct_seqs + 1,
+         last_received_ms = excluded.last_received_ms`,
+    );
+    this.addTotal = db.prepare("UPDATE store_totals SET value = value + ? WHERE name = 'readings'");
+    this.latestStmt = db.prepare(
+      `SELECT ${prefixed('r')} FROM latest_readings l JOIN readings r ON r.id = l.reading_id
+       WHERE @sensorId IS NULL OR l.sensor_id = @sensorId ORDER BY l.sensor_id, l.quantity`,
+    );
+    // Newest first to honour the limit (history() reverses): a chart wants ascending time.
+    this.historyStmt = db.prepare(
+      `SELECT ${READING_COLUMNS} FROM readings
+       WHERE sensor_id = ? AND quantity = ? AND ts_ms BETWEEN ? AND ?
+       ORDER BY ts_ms DESC, epoch DESC, seq DESC LIMIT ?`,
+    );
+    this.countStmt = db.prepare("SELECT value FROM store_totals WHERE name = 'readings'");
+    this.sequenceStmt = db.prepare(
+      'SELECT * FROM sequence_stats WHERE @sensorId IS NULL OR sensor_id = @sensorId ORDER BY sensor_id, epoch DESC',
+    );
+    this.insertTx = db.transaction((gatewayId, readings, receivedAt) => this.insertRows(gatewayId, readings, receivedAt));
+  }
+
+  insertBatch(gatewayId: string, readings: readonly Reading[], receivedAt: Date): InsertResult {
+    const result = this.insertTx(gatewayId, readings, receivedAt);
+    result.stored.sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : a.epoch - b.epoch || a.seq - b.seq));
+    return result;
+  }
+
+  private insertRows(gatewayId: string, readings: readonly Reading[], receivedAt: Date): InsertResult {
+    const receivedMs = receivedAt.getTime();
+    const receivedIso = receivedAt.toISOString();
+    const stored: StoredReading[] = [];
+    let duplicates = 0;
+    let conflicts = 0;
+    for (const r of readings) {
+      const tsMs = Date.parse(r.ts);
+      const newSeq = this.seqSeen.get(r.sensorId, r.epoch, r.seq) === undefined;
+      const info = this.insert.run(
+        gatewayId, r.sensorId, r.epoch, r.seq, r.quantity, r.value, r.unit, tsMs, r.quality, receivedMs,
+      );
+      if (info.changes === 0) {
+        duplicates++;
+        const old = this.existing.get(r.sensorId, r.epoch, r.seq, r.quantity);
+        if (old && (old.value !== r.value || old.ts_ms !== tsMs)) conflicts++;
+        continue;
+      }
+      this.upsertLatest.run(r.sensorId, r.quantity, info.lastInsertRowid, tsMs);
+      if (newSeq) this.upsertSequence.run({ sensorId: r.sensorId, epoch: r.epoch, seq: r.seq, receivedMs });
+      stored.push({
+        gatewayId,
+        sensorId: r.sensorId,
+        epoch: r.epoch,
+        seq: r.seq,
+        quantity: r.quantity,
+        value: r.value,
+        unit: r.unit,
+        ts: new Date(tsMs).toISOString(),
+        quality: r.quality,
+        receivedAt: receivedIso,
+      });
+    }
+    if (stored.length > 0) this.addTotal.run(stored.length);
+    return { stored, duplicates, conflicts };
+  }
+
+  latest(sensorId?: string): StoredReading[] {
+    return this.latestStmt.all({ sensorId: sensorId ?? null }).map(toStored);
+  }
+
+  history(query: HistoryQuery): StoredReading[] {
+    const from = query.from ? query.from.getTime() : Number.MIN_SAFE_INTEGER;
+    const to = query.to ? query.to.getTime() : Number.MAX_SAFE_INTEGER;
+    const limit = Math.max(0, Math.floor(query.limit));
+    const rows = this.historyStmt.all(query.sensorId, query.quantity, from, to, limit);
+    return rows.reverse().map(toStored);
+  }
+
+  count(): number {
+    return this.countStmt.get()?.value ?? 0;
+  }
+
+  sequenceStats(sensorId?: string): SequenceStats[] {
+    return this.sequenceStmt.all({ sensorId: sensorId ?? null }).map((r) => ({
+      sensorId: r.sensor_id,
+      epoch: r.epoch,
+      minSeq: r.min_seq,
+      maxSeq: r.max_seq,
+      received: r.distinct_seqs,
+      gaps: r.max_seq - r.min_seq + 1 - r.distinct_seqs,
+      lastReceivedAt: new Date(r.last_received_ms).toISOString(),
+    }));
+  }
+}
+
+function prefixed(alias: string): string {
+  return READING_COLUMNS.split(', ')
+    .map((c) => `${alias}.${c}`)
+    .join(', ');
+}
+
+function toStored(r: ReadingRow): StoredReading {
+  return {
+    gatewayId: r.gateway_id,
+    sensorId: r.sensor_id,
+    epoch: r.epoch,
+    seq: r.seq,
+    quantity: r.quantity as Quantity,
+    value: r.value,
+    unit: r.unit,
+    ts: new Date(r.ts_ms).toISOString(),
+    quality: r.quality === 'suspect' ? 'suspect' : 'good',
+    receivedAt: new Date(r.received_ms).toISOString(),
+  };
+}
