@@ -62,7 +62,7 @@ async function assemble(
   { log, now, binding, startedAt }: { log: Logger; now: () => Date; binding: BindingInterface; startedAt: Date },
 ): Promise<RunningGateway> {
   const queue = new DiskQueue(db, { maxReadings: config.queue.maxReadings, nowMs: () => now().getTime(), logger: log.child({ component: 'queue' }) });
-  const store = new IngestStore(db, queue, new SequenceTracker(db), new TipCounters(db));
+  const store = new IngestStore(db, queue, new SequenceTracker(db, now), new TipCounters(db));
   const counters = new GatewayCounters(config.sensors.map((s) => s.id));
   log.info({ queueDepth: queue.depth(), sensors: config.sensors.length, ports: config.ports.length }, 'gateway starting');
 

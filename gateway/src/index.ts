@@ -15,5 +15,4 @@ export { ConfigError, GatewayError, type GatewayErrorCode } from './errors.ts';
 export { tapBinding, type BindingTap } from './transport/binding-tap.ts';
 export type { PortState } from './transport/serial-line-source.ts';
 export { calibrate, tipDelta, MAX_WRAP_TIPS, TIP_COUNTER_MODULO } from './drivers/calibration.ts';
-export { decideSequence, type SeqDecision, type SequenceState } from './queue/sequence-tracker.ts';
 export type { BindingInterface, BindingPortInterface } from './transport/serial-types.ts';

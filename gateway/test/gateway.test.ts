@@ -5,6 +5,8 @@ import { hbt, hel, rdg, waitFor } from './helpers/fixtures.ts';
 import { GATEWAY_ID, startHarness, type Harness } from './helpers/harness.ts';
 
 const T0 = new Date('2025-03-01T10:00:00.000Z');
+/** The epoch of a sensor first seen at T0: the clock in whole UTC seconds (SPEC.md §5.4). */
+const E0 = Math.floor(T0.getTime() / 1000);
 
 describe('gateway with a real broker and a mock serial port', () => {
   let h: Harness | undefined;
@@ -44,12 +46,12 @@ describe('gateway with a real broker and a mock serial port', () => {
     const ts = T0.toISOString();
     const rs = h.server.readings().map(({ sensorId, epoch, seq, quantity, value, unit, quality }) => ({ sensorId, epoch, seq, quantity, value, unit, quality }));
     expect(rs).toEqual([
-      { sensorId: 'wl-01', epoch: 0, seq: 1, quantity: 'water_level', value: 101.5, unit: 'cm', quality: 'good' },
-      { sensorId: 'wl-01', epoch: 0, seq: 1, quantity: 'battery_voltage', value: 3.8, unit: 'V', quality: 'good' },
-      { sensorId: 'wl-01', epoch: 0, seq: 2, quantity: 'water_level', value: 2500, unit: 'cm', quality: 'suspect' },
-      { sensorId: 'rg-01', epoch: 0, seq: 40, quantity: 'rain', value: 0, unit: 'mm', quality: 'good' },
-      { sensorId: 'rg-01', epoch: 0, seq: 41, quantity: 'rain', value: 1.4, unit: 'mm', quality: 'good' },
-      { sensorId: 'wl-01', epoch: 0, seq: 3, quantity: 'battery_voltage', value: 3.7, unit: 'V', quality: 'good' },
+      { sensorId: 'wl-01', epoch: E0, seq: 1, quantity: 'water_level', value: 101.5, unit: 'cm', quality: 'good' },
+      { sensorId: 'wl-01', epoch: E0, seq: 1, quantity: 'battery_voltage', value: 3.8, unit: 'V', quality: 'good' },
+      { sensorId: 'wl-01', epoch: E0, seq: 2, quantity: 'water_level', value: 2500, unit: 'cm', quality: 'suspect' },
+      { sensorId: 'rg-01', epoch: E0, seq: 40, quantity: 'rain', value: 0, unit: 'mm', quality: 'good' },
+      { sensorId: 'rg-01', epoch: E0, seq: 41, quantity: 'rain', value: 1.4, unit: 'mm', quality: 'good' },
+      { sensorId: 'wl-01', epoch: E0, seq: 3, quantity: 'battery_voltage', value: 3.7, unit: 'V', quality: 'good' },
     ]);
     expect(h.server.readings().every((r) => r.ts === ts)).toBe(true);
 
@@ -105,7 +107,7 @@ describe('gateway with a real broker and a mock serial port', () => {
   });
 
   it('stop publishes a retained offline status and the queue survives for the next start', async () => {
-    h = await startHarness();
+    h = await startHarness(undefined, () => T0);
     h.send(rdg('wl-01', 1, { level_cm: 1 }));
     await waitFor(() => h!.server.readings().length === 1);
     await h.gateway.stop();
@@ -114,7 +116,7 @@ describe('gateway with a real broker and a mock serial port', () => {
     const gw = await h.restart();
     expect(gw.stats().queueDepth).toBe(1);
     await waitFor(() => h!.server.readings().length === 1, 5000, 'resend after restart');
-    expect(h.server.readings()[0]).toMatchObject({ sensorId: 'wl-01', epoch: 0, seq: 1 });
+    expect(h.server.readings()[0]).toMatchObject({ sensorId: 'wl-01', epoch: E0, seq: 1 });
     h.server.autoAck = true;
     await h.server.ack(h.server.batches[0]!);
     await gw.drained(3000);

@@ -16,7 +16,7 @@ import {
 import type { Logger } from 'pino';
 import type { SensorConfig } from '../config/schema.ts';
 import type { IngestStore } from '../queue/ingest-store.ts';
-import type { SeqDecision } from '../queue/sequence-tracker.ts';
+import type { AcceptedSeq } from '../queue/sequence-tracker.ts';
 import type { TipUpdate } from '../queue/tip-counters.ts';
 import type { GatewayCounters } from '../stats.ts';
 import { calibrate } from './calibration.ts';
@@ -62,7 +62,7 @@ export class LineSensorDriver {
     this.handleMessage(sensor, m, decision);
   }
 
-  private handleMessage(sensor: SensorConfig, m: SensorMessage, seq: Extract<SeqDecision, { kind: 'accept' }>): void {
+  private handleMessage(sensor: SensorConfig, m: SensorMessage, seq: AcceptedSeq): void {
     const log = this.log.child({ sensorId: sensor.id });
     const now = this.opts.now();
     let readings: Reading[] = [];
@@ -94,7 +94,7 @@ export class LineSensorDriver {
         log.debug({ commandSeq: m.commandSeq, status: m.status }, 'sensor acknowledged a command');
         break;
     }
-    if (seq.epochChange === 'backwards') log.warn({ epoch: seq.epoch, rawSeq: m.seq }, 'sequence went backwards without HEL: new epoch');
+    if (seq.event === 'restart') log.warn({ epoch: seq.epoch, rawSeq: m.seq }, 'sequence went backwards without HEL: new epoch');
     try {
       this.opts.store.commit({ sequence: seq, readings, tipUpdates });
     } catch (err) {
@@ -116,7 +116,7 @@ export class LineSensorDriver {
     sensor: SensorConfig,
     kind: 'RDG' | 'HBT',
     channels: Channels,
-    seq: Extract<SeqDecision, { kind: 'accept' }>,
+    seq: AcceptedSeq,
     now: Date,
   ): { readings: Reading[]; tipUpdates: TipUpdate[] } {
     const readings: Reading[] = [];

@@ -9,11 +9,11 @@ import type { Reading } from '@kentongan/firmware-protocol';
 import { GatewayError } from '../errors.ts';
 import type { GatewayDatabase } from './database.ts';
 import type { DiskQueue } from './disk-queue.ts';
-import type { SeqDecision, SequenceTracker } from './sequence-tracker.ts';
+import type { AcceptedSeq, SequenceTracker } from './sequence-tracker.ts';
 import type { TipCounters, TipUpdate } from './tip-counters.ts';
 
 export interface FrameCommit {
-  sequence: Extract<SeqDecision, { kind: 'accept' }>;
+  sequence: AcceptedSeq;
   readings: Reading[];
   tipUpdates: TipUpdate[];
 }

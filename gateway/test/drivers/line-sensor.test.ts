@@ -12,6 +12,8 @@ import { GatewayCounters } from '../../src/stats.ts';
 import { baseConfig, err, hbt, hel, quietLogger, rdg, tempDir } from '../helpers/fixtures.ts';
 
 const T0 = new Date('2025-02-03T04:05:06.789Z');
+/** The epoch a sensor seen first at T0 gets: the clock in whole UTC seconds (SPEC.md §5.4). */
+const E0 = Math.floor(T0.getTime() / 1000);
 
 describe('LineSensorDriver', () => {
   let dir: string;
@@ -35,7 +37,7 @@ describe('LineSensorDriver', () => {
     const driver = new LineSensorDriver({
       portPath: '/dev/ttyT',
       sensors: config.sensors,
-      store: new IngestStore(db, queue, new SequenceTracker(db), new TipCounters(db)),
+      store: new IngestStore(db, queue, new SequenceTracker(db, () => T0), new TipCounters(db)),
       counters,
       logger: quietLogger(),
       now: () => T0,
@@ -50,8 +52,8 @@ describe('LineSensorDriver', () => {
     const g = open();
     g.feed(hel('wl-01', 0), rdg('wl-01', 1, { level_cm: 120.5, batt_v: 3.9 }));
     expect(g.queued()).toEqual([
-      { sensorId: 'wl-01', epoch: 0, seq: 1, quantity: 'water_level', value: 120.5, unit: 'cm', ts: T0.toISOString(), quality: 'good' },
-      { sensorId: 'wl-01', epoch: 0, seq: 1, quantity: 'battery_voltage', value: 3.9, unit: 'V', ts: T0.toISOString(), quality: 'good' },
+      { sensorId: 'wl-01', epoch: E0, seq: 1, quantity: 'water_level', value: 120.5, unit: 'cm', ts: T0.toISOString(), quality: 'good' },
+      { sensorId: 'wl-01', epoch: E0, seq: 1, quantity: 'battery_voltage', value: 3.9, unit: 'V', ts: T0.toISOString(), quality: 'good' },
     ]);
     expect(g.counters.readingsAccepted).toBe(2);
     expect(g.committed()).toBe(2);
@@ -129,13 +131,13 @@ describe('LineSensorDriver', () => {
     );
     const rain = g.queued().map((r) => [r.epoch, r.seq, r.value]);
     expect(rain).toEqual([
-      [0, 10, 0],
-      [0, 11, 0.6],
-      [0, 12, 1],
-      [1, 1, 0.8],
-      [1, 2, 0],
-      [1, 3, 1799.2],
-      [1, 4, 1.2],
+      [E0, 10, 0],
+      [E0, 11, 0.6],
+      [E0, 12, 1],
+      [E0 + 1, 1, 0.8],
+      [E0 + 1, 2, 0],
+      [E0 + 1, 3, 1799.2],
+      [E0 + 1, 4, 1.2],
     ]);
     expect(g.counters.ignoredChannels).toEqual({ bad_counter: 1 });
   });
@@ -159,8 +161,8 @@ describe('LineSensorDriver', () => {
     g = open();
     g.feed(rdg('rg-01', 1, { tips: 3 }));
     expect(g.queued().map((r) => [r.epoch, r.seq, r.value])).toEqual([
-      [0, 7, 0],
-      [1, 1, 0.6],
+      [E0, 7, 0],
+      [E0 + 1, 1, 0.6],
     ]);
   });
 });

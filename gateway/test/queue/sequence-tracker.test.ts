@@ -1,123 +1,149 @@
+/**
+ * The sequence rule itself is tested by firmware-protocol's vectors (vectors/sequence.json); these
+ * tests cover what the gateway adds: the state on disk, the clock as epoch seed, and the decision
+ * shape the driver and the ingest store use.
+ */
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { openGatewayDatabase } from '../../src/queue/database.ts';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { GatewayError } from '../../src/errors.ts';
+import { openGatewayDatabase, type GatewayDatabase } from '../../src/queue/database.ts';
 import { DiskQueue } from '../../src/queue/disk-queue.ts';
 import { IngestStore } from '../../src/queue/ingest-store.ts';
-import { SequenceTracker, decideSequence, type SeqDecision, type SequenceState } from '../../src/queue/sequence-tracker.ts';
+import { SequenceTracker, epochSeedOf, type AcceptedSeq, type SeqDecision } from '../../src/queue/sequence-tracker.ts';
 import { TipCounters } from '../../src/queue/tip-counters.ts';
 import { tempDir } from '../helpers/fixtures.ts';
 
-/** Feeds raw seqs through the pure rule, returning each decision. */
-function run(frames: (number | 'HEL')[], helloSeq = 0): SeqDecision[] {
-  let state: SequenceState | undefined;
-  return frames.map((f) => {
-    const d = f === 'HEL' ? decideSequence('s', state, helloSeq, true) : decideSequence('s', state, f, false);
-    if (d.kind === 'accept') state = d.next;
-    return d;
-  });
-}
-const keys = (ds: SeqDecision[]) => ds.map((d) => (d.kind === 'accept' ? [d.epoch, d.seq] : 'dup'));
+const T0 = new Date('2025-02-03T04:05:06.789Z');
+const S0 = Math.floor(T0.getTime() / 1000); // 1738555506
+const later = (s: number) => new Date(T0.getTime() + s * 1000);
 
-describe('decideSequence', () => {
-  it('starts at epoch 0 with the raw seq and grows by one without gaps', () => {
-    const ds = run([5, 6, 7]);
-    expect(keys(ds)).toEqual([[0, 5], [0, 6], [0, 7]]);
-    expect(ds.map((d) => (d.kind === 'accept' ? d.gap : -1))).toEqual([0, 0, 0]);
+describe('epochSeedOf', () => {
+  it('is the clock in whole UTC seconds', () => {
+    expect(epochSeedOf(T0)).toBe(1738555506);
   });
 
-  it('unwraps 65535 -> 0 into a growing seq in the same epoch', () => {
-    const ds = run([65534, 65535, 0, 1]);
-    expect(keys(ds)).toEqual([[0, 65534], [0, 65535], [0, 65536], [0, 65537]]);
-    expect(ds[2]).toMatchObject({ wrapped: true, gap: 0 });
-  });
-
-  it('counts a gap across a wrap', () => {
-    const ds = run([65530, 2]);
-    expect(ds[1]).toMatchObject({ kind: 'accept', epoch: 0, seq: 65538, gap: 7 });
-  });
-
-  it('a backwards jump that is not a wrap is a reboot: new epoch, seq restarts at the raw value', () => {
-    const ds = run([100, 101, 3, 4]);
-    expect(keys(ds)).toEqual([[0, 100], [0, 101], [1, 3], [1, 4]]);
-    expect(ds[2]).toMatchObject({ epochChange: 'backwards', gap: 0 });
-  });
-
-  it('tells a wrap from a reboot by distance (more than half the range back is a wrap)', () => {
-    expect(keys(run([40000, 7000]))).toEqual([[0, 40000], [0, 65536 + 7000]]); // 33000 back: a wrap
-    expect(keys(run([40000, 8000]))).toEqual([[0, 40000], [1, 8000]]); // 32000 back: a reboot
-  });
-
-  it('a HEL always starts a new epoch, even with the same raw seq as before', () => {
-    const ds = run([0, 1, 2, 'HEL', 1, 2]);
-    expect(keys(ds)).toEqual([[0, 0], [0, 1], [0, 2], [1, 0], [1, 1], [1, 2]]);
-    expect(ds[3]).toMatchObject({ epochChange: 'hello' });
-  });
-
-  it('the same raw seq twice in an epoch is a duplicate frame', () => {
-    const ds = run([10, 11, 11, 12]);
-    expect(keys(ds)).toEqual([[0, 10], [0, 11], 'dup', [0, 12]]);
-  });
-
-  it('counts missing seqs as a gap', () => {
-    const ds = run([1, 2, 6]);
-    expect(ds[2]).toMatchObject({ seq: 6, gap: 3 });
+  it('falls back to 0 (plain epoch + 1) for a clock before 1970 or an invalid date', () => {
+    expect(epochSeedOf(new Date(-5000))).toBe(0);
+    expect(epochSeedOf(new Date(Number.NaN))).toBe(0);
   });
 });
 
 describe('SequenceTracker on disk', () => {
-  let cleanup = () => {};
-  afterEach(() => cleanup());
-
-  it('continues the same epoch and unwrapped seq after a gateway restart', () => {
-    const t = tempDir();
-    cleanup = t.cleanup;
-    const file = join(t.dir, 'gw.sqlite');
-    const open = () => {
-      const db = openGatewayDatabase(file);
-      const store = new IngestStore(db, new DiskQueue(db, { maxReadings: 1000 }), new SequenceTracker(db), new TipCounters(db));
-      const feed = (raw: number, hello = false) => {
-        const d = store.tracker.decide('s1', raw, hello);
-        if (d.kind === 'accept') store.commit({ sequence: d, readings: [], tipUpdates: [] });
-        return d;
-      };
-      return { db, feed };
-    };
-    let g = open();
-    g.feed(0, true);
-    g.feed(65535);
-    g.feed(0); // wrap -> 65536
-    g.feed(5, true); // HEL -> epoch 1
-    g.feed(6);
-    g.db.close();
-
-    g = open();
-    expect(g.feed(6)).toMatchObject({ kind: 'duplicate' });
-    expect(g.feed(7)).toMatchObject({ kind: 'accept', epoch: 1, seq: 7, gap: 0 });
-    g.db.close();
-
-    g = open();
-    // The epoch counter itself is durable: a later reboot without HEL goes on from epoch 1.
-    expect(g.feed(1)).toMatchObject({ kind: 'accept', epoch: 2, seq: 1, epochChange: 'backwards' });
-    g.db.close();
+  let dir: string;
+  let cleanup: () => void;
+  let db: GatewayDatabase | undefined;
+  beforeEach(() => ({ dir, cleanup } = tempDir()));
+  afterEach(() => {
+    db?.close();
+    db = undefined;
+    cleanup();
   });
 
-  it('keeps wraps across restarts', () => {
-    const t = tempDir();
-    cleanup = t.cleanup;
-    const file = join(t.dir, 'gw.sqlite');
-    for (const [raw, expected] of [
-      [65535, 65535],
-      [1, 65537],
-      [65535, 131071],
-      [0, 131072],
-    ] as const) {
-      const db = openGatewayDatabase(file);
-      const tracker = new SequenceTracker(db);
-      const store = new IngestStore(db, new DiskQueue(db, { maxReadings: 10 }), tracker, new TipCounters(db));
-      const d = tracker.decide('s', raw, false);
-      expect(d).toMatchObject({ kind: 'accept', epoch: 0, seq: expected });
-      if (d.kind === 'accept') store.commit({ sequence: d, readings: [], tipUpdates: [] });
-      db.close();
+  /** Opens (or reopens: a gateway restart) the database in `file` with the given clock. */
+  function open(clock: Date, file = join(dir, 'gw.sqlite')) {
+    db?.close();
+    const d = openGatewayDatabase(file);
+    db = d;
+    const store = new IngestStore(d, new DiskQueue(d, { maxReadings: 1000 }), new SequenceTracker(d, () => clock), new TipCounters(d));
+    const feed = (raw: number, hello = false): SeqDecision => {
+      const decision = store.tracker.decide('s1', raw, hello);
+      if (decision.kind === 'accept') store.commit({ sequence: decision, readings: [], tipUpdates: [] });
+      return decision;
+    };
+    return { db: d, store, feed };
+  }
+
+  it('keys a sensor seen for the first time at the clock seed and reports gaps and wraps', () => {
+    const g = open(T0);
+    expect(g.feed(65534, true)).toEqual({
+      kind: 'accept',
+      sensorId: 's1',
+      epoch: S0,
+      seq: 65534,
+      gap: 0,
+      event: 'first',
+      next: { epoch: S0, lastSeq: 65534, unwrapped: 65534 },
+    });
+    expect(g.feed(2)).toMatchObject({ kind: 'accept', epoch: S0, seq: 65538, gap: 3, event: 'wrap' });
+    expect(g.feed(2)).toEqual({ kind: 'duplicate', sensorId: 's1', rawSeq: 2 });
+    expect(g.feed(3)).toMatchObject({ kind: 'accept', epoch: S0, seq: 65539, gap: 0, event: 'next' });
+  });
+
+  it('continues the same epoch and unwrapped seq after a gateway restart, wraps included', () => {
+    let g = open(T0);
+    g.feed(0, true);
+    g.feed(65535);
+    g.feed(1); // wrap: 65537
+    g = open(later(60));
+    expect(g.feed(1)).toMatchObject({ kind: 'duplicate' });
+    expect(g.feed(40000)).toMatchObject({ kind: 'accept', epoch: S0, seq: 65536 + 40000, gap: 39998, event: 'gap' });
+    g = open(later(120));
+    // 40000 -> 5 falls by more than half the range: the second wrap, counted from the stored state.
+    expect(g.feed(5)).toMatchObject({ kind: 'accept', epoch: S0, seq: 2 * 65536 + 5, gap: 25540, event: 'wrap' });
+    expect(g.store.tracker.state('s1')).toEqual({ epoch: S0, lastSeq: 5, unwrapped: 2 * 65536 + 5 });
+    expect(g.db.prepare('SELECT epoch, last_raw_seq, wraps FROM sensor_sequence').get()).toEqual({ epoch: S0, last_raw_seq: 5, wraps: 2 });
+  });
+
+  it('a HEL after a restart gives a new, larger epoch: the clock seed, or epoch + 1 if the clock did not move on', () => {
+    let g = open(T0);
+    g.feed(0, true);
+    g.feed(1);
+    g = open(later(3600));
+    expect(g.feed(0, true)).toMatchObject({ kind: 'accept', epoch: S0 + 3600, seq: 0, event: 'hello' });
+    // A clock that went backwards (no RTC, no NTP yet) still cannot lower the epoch.
+    g = open(T0);
+    expect(g.feed(0, true)).toMatchObject({ kind: 'accept', epoch: S0 + 3601, seq: 0, event: 'hello' });
+    // A reboot whose HEL was lost (backwards jump) is a new epoch too, and it is durable.
+    g.feed(50);
+    g = open(T0);
+    expect(g.feed(7)).toMatchObject({ kind: 'accept', epoch: S0 + 3602, seq: 7, event: 'restart' });
+  });
+
+  it('a gateway with a fresh empty database and a later clock starts above every epoch it gave before', () => {
+    const old = open(T0, join(dir, 'old-card.sqlite'));
+    const given: number[] = [];
+    for (const [raw, hello] of [[0, true], [1, false], [0, true], [0, true], [3, false], [1, false]] as const) {
+      const d = old.feed(raw, hello);
+      if (d.kind === 'accept') given.push(d.epoch);
     }
+    expect(Math.max(...given)).toBe(S0 + 3); // three new epochs within the same second
+    // The SD card is replaced: no state at all, the same sensor keeps counting from where it was.
+    const fresh = open(later(60), join(dir, 'new-card.sqlite'));
+    const d = fresh.feed(2);
+    expect(d).toMatchObject({ kind: 'accept', event: 'first', seq: 2 });
+    expect(d.kind === 'accept' && d.epoch).toBe(S0 + 60);
+    expect(S0 + 60).toBeGreaterThan(Math.max(...given));
+  });
+
+  it('continues the state an older gateway (epochs from 0) wrote to an existing database', () => {
+    const file = join(dir, 'gw.sqlite');
+    const d = openGatewayDatabase(file);
+    d.prepare('INSERT INTO sensor_sequence (sensor_id, epoch, last_raw_seq, wraps) VALUES (?, ?, ?, ?)').run('s1', 3, 5, 2);
+    d.close();
+    const g = open(T0, file);
+    expect(g.store.tracker.state('s1')).toEqual({ epoch: 3, lastSeq: 5, unwrapped: 2 * 65536 + 5 });
+    expect(g.feed(6)).toMatchObject({ kind: 'accept', epoch: 3, seq: 2 * 65536 + 6, event: 'next' });
+    expect(g.feed(0, true)).toMatchObject({ kind: 'accept', epoch: S0, seq: 0, event: 'hello' });
+    const row = g.db.prepare('SELECT epoch, last_raw_seq, wraps FROM sensor_sequence WHERE sensor_id = ?').get('s1');
+    expect(row).toEqual({ epoch: S0, last_raw_seq: 0, wraps: 0 });
+  });
+
+  it('refuses to persist a state whose unwrapped seq does not match its raw seq, and keeps the old one', () => {
+    const g = open(T0);
+    g.feed(10);
+    const bad: AcceptedSeq = {
+      kind: 'accept',
+      sensorId: 's1',
+      epoch: S0,
+      seq: 11,
+      gap: 0,
+      event: 'next',
+      next: { epoch: S0, lastSeq: 11, unwrapped: 12 },
+    };
+    expect(() => g.store.commit({ sequence: bad, readings: [], tipUpdates: [] })).toThrow(GatewayError);
+    expect(g.store.tracker.state('s1')).toEqual({ epoch: S0, lastSeq: 10, unwrapped: 10 });
+    g.db.close();
+    db = undefined;
+    expect(open(T0).store.tracker.state('s1')).toEqual({ epoch: S0, lastSeq: 10, unwrapped: 10 });
   });
 });
