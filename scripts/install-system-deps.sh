@@ -2,9 +2,10 @@
 # Installs the Debian packages the test suite needs on a fresh Debian 12 machine (as root, or
 # with sudo). Does nothing when they are already there. Debian's own packages only: nothing is
 # downloaded from anywhere else.
-#   socat  - pseudo-terminal pairs: real serial ports for sensor simulators in tests
+#   socat    - pseudo-terminal pairs: real serial ports for sensor simulators in tests
+#   chromium - the operator dashboard is tested in a real browser (driven by playwright-core)
 set -euo pipefail
-packages=(socat)
+packages=(socat chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -47,9 +47,7 @@ async function main(): Promise<number> {
 
   const scenarioPath = opts.scenario.endsWith('.json') ? opts.scenario : builtInScenarioPath(opts.scenario);
   const scenario = await loadScenario(scenarioPath);
-  // Play the scenario within 80 % of the duration, leaving time to drain the queues; without
-  // a duration, one scenario hour per 5 real seconds.
-  const speed = opts.duration ? scenario.durationS / Math.max(1, opts.duration * 0.8) : 720;
+  const deadline = opts.duration ? Date.now() + opts.duration * 1000 : Infinity;
 
   say(`Kentongan demo — skenario / scenario: ${scenario.title.id} / ${scenario.title.en}`);
   say(`  ${scenario.description.id}`);
@@ -100,6 +98,10 @@ async function main(): Promise<number> {
   process.once('SIGINT', () => abort.abort());
   process.once('SIGTERM', () => abort.abort());
   let lastReport = -1;
+  // With a duration, play the scenario in 80 % of the time left after start-up, keeping the
+  // rest to drain the queues; without one, one scenario hour per 5 real seconds.
+  const remainingMs = deadline - Date.now();
+  const speed = opts.duration ? scenario.durationS / Math.max(0.5, (remainingMs * 0.8) / 1000) : 720;
   const runner = new ScenarioRunner(scenario, {
     speed,
     signal: abort.signal,
@@ -114,7 +116,8 @@ async function main(): Promise<number> {
   });
   runner.sensors.forEach((s, i) => attachments[i]!.onLine((line) => s.onLine(line)));
 
-  const stopAt = opts.duration ? setTimeout(() => abort.abort(), opts.duration * 1000 - 5000) : undefined;
+  // A safety net: should the machine be too slow to keep pace, stop playing in time to drain.
+  const stopAt = opts.duration ? setTimeout(() => abort.abort(), remainingMs * 0.9) : undefined;
   await runner.run();
   await Promise.all(attachments.map((a) => a.flush()));
 
@@ -125,8 +128,9 @@ async function main(): Promise<number> {
   clearTimeout(stopAt);
 
   // Let the gateway deliver everything it queued and the outbox send what it owes.
-  await gateway.drained(8000).catch(() => say('Peringatan: antrean gateway belum kosong / warning: gateway queue not empty'));
-  const outboxDeadline = Date.now() + 5000;
+  const drainBudgetMs = Math.min(8000, Math.max(500, deadline - Date.now() - 300));
+  await gateway.drained(drainBudgetMs).catch(() => say('Peringatan: antrean gateway belum kosong / warning: gateway queue not empty'));
+  const outboxDeadline = Math.min(Date.now() + 5000, Math.max(Date.now() + 200, deadline - 200));
   while (server.stats().notificationsPending > 0 && Date.now() < outboxDeadline) await new Promise((r) => setTimeout(r, 100));
 
   const st = server.stats();
