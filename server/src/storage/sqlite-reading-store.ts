@@ -36,7 +36,9 @@ export class SqliteReadingStore implements ReadingStore {
   private readonly insert: Database.Statement<unknown[]>;
   private readonly existing: Database.Statement<[string, number, number, string], { value: number; ts_ms: number }>;
   private readonly upsertLatest: Database.Statement<[string, string, number | bigint, number]>;
-  private readonly upsertSequence: Database.Statement<[{ sensorId: string; epoch: number; seq: number; receivedMs: number }]>;
+  private readonly upsertSequence: Database.Statement<
+    [{ sensorId: string; epoch: number; min: number; max: number; distinct: number; receivedMs: number }]
+  >;
   private readonly addTotal: Database.Statement<[number]>;
   private readonly latestStmt: Database.Statement<[{ sensorId: string | null }], ReadingRow>;
   private readonly historyStmt: Database.Statement<[string, string, number, number, number], ReadingRow>;
@@ -62,11 +64,11 @@ export class SqliteReadingStore implements ReadingStore {
     );
     this.upsertSequence = db.prepare(
       `INSERT INTO sequence_stats (sensor_id, epoch, min_seq, max_seq, distinct_seqs, last_received_ms)
-       VALUES (@sensorId, @epoch, @seq, @seq, 1, @receivedMs)
+       VALUES (@sensorId, @epoch, @min, @max, @distinct, @receivedMs)
        ON CONFLICT (sensor_id, epoch) DO UPDATE SET
          min_seq = min(min_seq, excluded.min_seq),
          max_seq = max(max_seq, excluded.max_seq),
-         distinct_seqs = distinct_seqs + 1,
+         distinct_seqs = distinct_seqs + excluded.distinct_seqs,
          last_received_ms = excluded.last_received_ms`,
     );
     this.addTotal = db.prepare("UPDATE store_totals SET value = value + ? WHERE name = 'readings'");
@@ -99,6 +101,10 @@ export class SqliteReadingStore implements ReadingStore {
     const stored: StoredReading[] = [];
     let duplicates = 0;
     let conflicts = 0;
+    // Latest value and sequence statistics are folded per batch and written once per sensor,
+    // not once per reading: a batch holds hundreds of readings of a few sensors.
+    const latest = new Map<string, { sensorId: string; quantity: string; rowId: number | bigint; tsMs: number }>();
+    const sequences = new Map<string, { sensorId: string; epoch: number; min: number; max: number; distinct: number }>();
     for (const r of readings) {
       const tsMs = Date.parse(r.ts);
       const newSeq = this.seqSeen.get(r.sensorId, r.epoch, r.seq) === undefined;
@@ -111,8 +117,18 @@ export class SqliteReadingStore implements ReadingStore {
         if (old && (old.value !== r.value || old.ts_ms !== tsMs)) conflicts++;
         continue;
       }
-      this.upsertLatest.run(r.sensorId, r.quantity, info.lastInsertRowid, tsMs);
-      if (newSeq) this.upsertSequence.run({ sensorId: r.sensorId, epoch: r.epoch, seq: r.seq, receivedMs });
+      const latestKey = `${r.sensorId}\u0000${r.quantity}`;
+      const prev = latest.get(latestKey);
+      if (!prev || tsMs >= prev.tsMs) latest.set(latestKey, { sensorId: r.sensorId, quantity: r.quantity, rowId: info.lastInsertRowid, tsMs });
+      if (newSeq) {
+        const seqKey = `${r.sensorId}\u0000${r.epoch}`;
+        const s = sequences.get(seqKey);
+        if (s) {
+          s.min = Math.min(s.min, r.seq);
+          s.max = Math.max(s.max, r.seq);
+          s.distinct++;
+        } else sequences.set(seqKey, { sensorId: r.sensorId, epoch: r.epoch, min: r.seq, max: r.seq, distinct: 1 });
+      }
       stored.push({
         gatewayId,
         sensorId: r.sensorId,
@@ -121,11 +137,14 @@ export class SqliteReadingStore implements ReadingStore {
         quantity: r.quantity,
         value: r.value,
         unit: r.unit,
-        ts: new Date(tsMs).toISOString(),
+        // readingSchema admits only UTC with milliseconds, the form toISOString() writes.
+        ts: r.ts,
         quality: r.quality,
         receivedAt: receivedIso,
       });
     }
+    for (const l of latest.values()) this.upsertLatest.run(l.sensorId, l.quantity, l.rowId, l.tsMs);
+    for (const q of sequences.values()) this.upsertSequence.run({ ...q, receivedMs });
     if (stored.length > 0) this.addTotal.run(stored.length);
     return { stored, duplicates, conflicts };
   }

@@ -24,6 +24,7 @@ export interface IngestOptions {
   window: number;
 }
 
+const SENSORS_PER_GATEWAY = 10;
 const DEFAULTS: IngestOptions = { readings: 200_000, batchSize: 250, gateways: 4, window: 8 };
 
 function makeBatches(gatewayId: string, count: number, size: number): string[] {
@@ -34,7 +35,7 @@ function makeBatches(gatewayId: string, count: number, size: number): string[] {
     for (let i = 0; i < size; i++) {
       const seq = b * size + i;
       readings.push({
-        sensorId: `${gatewayId}-s${seq % 10}`,
+        sensorId: `${gatewayId}-s${seq % SENSORS_PER_GATEWAY}`,
         epoch: 0,
         seq,
         quantity: 'water_level' as const,
@@ -113,12 +114,26 @@ async function measureIngest(o: IngestOptions, payloadsPerGateway: string[][]) {
   const dir = await mkdtemp(join(tmpdir(), 'kentongan-bench-'));
   const password = randomBytes(12).toString('hex');
   const hash = await hashPassword(password);
+  const sensorIds = payloadsPerGateway.flatMap((_, g) => Array.from({ length: SENSORS_PER_GATEWAY }, (_, i) => `gw${g}-s${i}`));
   const server = await startServer(
     parseServerConfig({
       dataDir: dir,
       http: { port: 0 },
       mqtt: { port: 0 },
       gateways: payloadsPerGateway.map((_, g) => ({ id: `gw${g}`, passwordHash: hash })),
+      // Every sensor registered with a water-level rule, so detection runs on every reading
+      // (the values stay below Waspada: this measures evaluation, not notification).
+      areas: [{ id: 'bench', name: 'Bench' }],
+      sites: [{ id: 'bench-site', name: 'Bench site', areaId: 'bench', lat: -6.93, lon: 107.77 }],
+      sensors: sensorIds.map((id) => ({ id, siteId: 'bench-site', type: 'water_level' })),
+      rules: sensorIds.map((id) => ({
+        id: `${id}-level`,
+        kind: 'threshold' as const,
+        hazard: 'flood' as const,
+        sensorId: id,
+        quantity: 'water_level' as const,
+        levels: { Waspada: { raise: 60, clear: 55 }, Siaga: { raise: 160, clear: 150 }, Awas: { raise: 210, clear: 200 } },
+      })),
       notify: { channels: [] },
     }),
     { logger: pino({ level: 'warn' }) },
