@@ -1,29 +1,23 @@
-// Kentongan operator dashboard: plain browser JavaScript, no build step, no network beyond this
-// server (control rooms and field laptops may have no internet). Polls the HTTP API; every text
-// from the server is inserted with textContent, never as HTML.
+// Kentongan operator dashboard: plain browser JavaScript modules, no build step, nothing loaded
+// from outside this server (control rooms and field laptops may have no internet). Polls the
+// HTTP API every 2 s; every text from the server is inserted as text, never as HTML.
+import { drawChart } from './chart.js';
+import { QUANTITY_WORDS, fmt, unitText } from './format.js';
+import { renderAlerts, renderAreas, renderGateways, renderResolved, renderSites } from './render.js';
+
 const API = '/api/v1';
 const POLL_MS = 2000;
-const LEVEL_WORDS = {
-  Normal: 'Normal', Waspada: 'Waspada — siapkan rencana / be prepared',
-  Siaga: 'Siaga — bersiap mengungsi / get ready to leave', Awas: 'AWAS — segera mengungsi / evacuate now',
-};
-const STATE_WORDS = { open: 'Terbuka / Open', acknowledged: 'Diketahui / Acknowledged', resolved: 'Selesai / Resolved' };
-const wib = new Intl.DateTimeFormat('id-ID', {
-  timeZone: 'Asia/Jakarta', day: '2-digit', month: '2-digit', year: 'numeric',
-  hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false,
-});
-const fmt = (iso) => (iso ? `${wib.format(new Date(iso)).replace(/\./g, ':')}` : '—');
+const NAME_KEY = 'kentongan.operatorName';
 
-/** Creates an element; strings become text nodes (never HTML). */
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k.startsWith('on')) node.addEventListener(k.slice(2), v);
-    else if (v !== undefined && v !== null) node.setAttribute(k, v);
-  }
-  for (const c of children.flat()) node.append(c instanceof Node ? c : document.createTextNode(String(c ?? '')));
-  return node;
-}
+const names = { areas: new Map(), sites: new Map() };
+let selected = null; // { sensorId, quantity, unit }
+let activeAlerts = [];
+let pending = null; // { alert, verb } while the action dialog is open
+let refreshing = false;
+let refreshAgain = false; // asked for while a refresh was running (e.g. right after an action)
+/** Last rendered input per section: a section is rebuilt only when its data changed, so a
+ * button is not replaced under the operator's mouse between press and release. */
+const lastKey = new Map();
 
 async function getJson(path) {
   const res = await fetch(API + path, { headers: { accept: 'application/json' } });
@@ -31,181 +25,136 @@ async function getJson(path) {
   return res.json();
 }
 
-let selected = null; // { sensorId, quantity, unit }
-const areaNames = new Map();
-const siteNames = new Map();
-
-function renderAreas({ areas }) {
-  for (const a of areas) areaNames.set(a.id, a.name);
-  document.getElementById('areas').replaceChildren(
-    ...areas.map((a) =>
-      el('div', { class: `card lvl-${a.level}`, 'data-area': a.id, 'data-level': a.level },
-        el('span', {}, a.name), el('b', {}, a.level), el('small', {}, LEVEL_WORDS[a.level] ?? '')),
-    ),
-  );
+function renderIfChanged(section, data, render, extraKey = '') {
+  const key = JSON.stringify(data) + extraKey;
+  if (lastKey.get(section) === key) return;
+  lastKey.set(section, key);
+  render(data);
 }
 
-function renderAlerts({ alerts }) {
-  const active = alerts.filter((a) => a.state !== 'resolved');
-  document.getElementById('no-alerts').hidden = active.length > 0;
-  document.querySelector('#alerts tbody').replaceChildren(
-    ...active.map((a) =>
-      el('tr', { 'data-alert': a.id },
-        el('td', {}, el('span', { class: `badge lvl-${a.level}` }, a.level)),
-        el('td', {}, areaNames.get(a.areaId) ?? a.areaId),
-        el('td', {}, `${siteNames.get(a.siteId) ?? a.siteId} (${a.sensorId})`),
-        el('td', {}, `${a.evidence.value} ${a.evidence.unit} ≥ ${a.evidence.threshold} — ${fmt(a.evidence.ts)}`),
-        el('td', {}, fmt(a.openedAt)),
-        el('td', {}, STATE_WORDS[a.state] ?? a.state, a.acknowledgedBy ? el('div', { class: 'muted' }, `oleh / by ${a.acknowledgedBy}`) : ''),
-        el('td', {},
-          a.state === 'open' ? el('button', { onclick: () => act(a, 'acknowledge') }, 'Ketahui / Acknowledge') : '',
-          el('button', { onclick: () => act(a, 'resolve') }, 'Selesaikan / Resolve')),
-      ),
-    ),
-  );
-}
-
-function renderResolved({ alerts }) {
-  document.querySelector('#resolved tbody').replaceChildren(
-    ...alerts.slice(0, 20).map((a) =>
-      el('tr', {},
-        el('td', {}, el('span', { class: `badge lvl-${a.maxLevel}` }, a.maxLevel)),
-        el('td', {}, areaNames.get(a.areaId) ?? a.areaId),
-        el('td', {}, siteNames.get(a.siteId) ?? a.siteId),
-        el('td', {}, fmt(a.openedAt)), el('td', {}, fmt(a.resolvedAt)),
-        el('td', {}, a.resolvedBy ?? ''), el('td', {}, a.note ?? '')),
-    ),
-  );
-}
-
-function renderSites({ sites }) {
-  for (const s of sites) siteNames.set(s.id, s.name);
-  document.getElementById('sites').replaceChildren(
-    ...sites.map((site) =>
-      el('div', { class: 'site' },
-        el('h3', {}, `${site.name} — ${site.areaName ?? site.areaId}`),
-        ...site.sensors.map((sensor) =>
-          el('div', { class: 'sensor', 'data-sensor': sensor.id },
-            el('span', {}, `${sensor.id} (${sensor.type})`),
-            ...sensor.latest.map((v) =>
-              el('span', {},
-                el('span', { class: 'value' }, `${v.value} ${v.unit}`), ' ',
-                el('span', { class: 'muted' }, `${v.quantity} · ${fmt(v.ts)}${v.quality === 'suspect' ? ' · mencurigakan / suspect' : ''}`), ' ',
-                el('button', { onclick: () => select(sensor.id, v.quantity, v.unit) }, 'Grafik / Chart'))),
-            sensor.latest.length === 0 ? el('span', { class: 'muted' }, 'belum ada data / no data yet') : '',
-            sensor.sequence.gaps > 0 ? el('span', { class: 'muted' }, `celah / gaps: ${sensor.sequence.gaps}`) : ''),
-        ),
-      ),
-    ),
-  );
-  if (!selected) {
-    const first = sites.flatMap((s) => s.sensors).find((s) => s.latest.length);
-    if (first) select(first.id, first.latest[0].quantity, first.latest[0].unit);
-  }
-}
-
-function renderGateways({ gateways }) {
-  document.querySelector('#gateways tbody').replaceChildren(
-    ...gateways.map((g) => {
-      const rejected = g.lastHealth ? Object.values(g.lastHealth.rejectedFrames).reduce((a, b) => a + b, 0) : 0;
-      return el('tr', { 'data-gateway': g.id },
-        el('td', {}, g.id),
-        el('td', {}, g.state === 'online' ? 'Daring / Online' : 'LURING / OFFLINE'),
-        el('td', {}, g.lastHealth ? String(g.lastHealth.queueDepth) : '—'),
-        el('td', {}, String(rejected)),
-        el('td', {}, fmt(g.lastMessageAt)));
-    }),
-  );
-}
-
-function select(sensorId, quantity, unit) {
+function selectSensor(sensorId, quantity, unit) {
   selected = { sensorId, quantity, unit };
-  document.getElementById('chart-title').textContent = `${sensorId} · ${quantity} (${unit})`;
-  refreshChart();
+  lastKey.delete('chart');
+  document.getElementById('chart-title').textContent =
+    `${sensorId} · ${QUANTITY_WORDS[quantity] ?? quantity} (${unitText(unit)})`;
+  refreshChart().catch(showFailure);
 }
 
 async function refreshChart() {
   if (!selected) return;
-  const { sensorId, quantity } = selected;
-  const data = await getJson(`/sensors/${encodeURIComponent(sensorId)}/readings?quantity=${quantity}&limit=2000`);
-  drawChart(data.readings);
-}
-
-function drawChart(readings) {
+  const { sensorId, quantity, unit } = selected;
+  const history = await getJson(`/sensors/${encodeURIComponent(sensorId)}/readings?quantity=${encodeURIComponent(quantity)}&limit=2000`);
+  const thresholds = activeAlerts
+    .filter((a) => a.sensorId === sensorId && a.evidence.unit === unit)
+    .map((a) => ({ level: a.level, value: a.evidence.threshold }));
   const svg = document.getElementById('chart');
-  const ns = 'http://www.w3.org/2000/svg';
-  svg.replaceChildren();
-  if (readings.length < 2) return;
-  const xs = readings.map((r) => Date.parse(r.ts));
-  const ys = readings.map((r) => r.value);
-  const [x0, x1] = [Math.min(...xs), Math.max(...xs)];
-  let [y0, y1] = [Math.min(...ys), Math.max(...ys)];
-  if (y0 === y1) [y0, y1] = [y0 - 1, y1 + 1];
-  const W = 800, H = 220, P = 36;
-  const px = (x) => P + ((x - x0) / (x1 - x0 || 1)) * (W - 2 * P);
-  const py = (y) => H - P + ((y0 - y) / (y1 - y0)) * (H - 2 * P);
-  const line = document.createElementNS(ns, 'polyline');
-  line.setAttribute('points', readings.map((r, i) => `${px(xs[i]).toFixed(1)},${py(ys[i]).toFixed(1)}`).join(' '));
-  line.setAttribute('fill', 'none');
-  line.setAttribute('stroke', '#1565c0');
-  line.setAttribute('stroke-width', '2');
-  const label = (x, y, text, anchor = 'start') => {
-    const t = document.createElementNS(ns, 'text');
-    Object.entries({ x, y, 'font-size': 12, 'text-anchor': anchor }).forEach(([k, v]) => t.setAttribute(k, v));
-    t.textContent = text;
-    return t;
-  };
-  svg.append(line, label(4, P - 8, `${y1.toFixed(1)}`), label(4, H - P, `${y0.toFixed(1)}`),
-    label(P, H - 6, fmt(new Date(x0).toISOString())), label(W - P, H - 6, fmt(new Date(x1).toISOString()), 'end'));
-}
-
-async function act(alert, verb) {
-  const dialog = document.getElementById('action');
-  const form = dialog.querySelector('form');
-  document.getElementById('action-title').textContent =
-    `${verb === 'acknowledge' ? 'Ketahui / Acknowledge' : 'Selesaikan / Resolve'}: ${alert.level} — ${siteNames.get(alert.siteId) ?? alert.siteId}`;
-  document.getElementById('action-error').textContent = '';
-  form.reset();
-  dialog.showModal();
-  const answer = await new Promise((resolve) => dialog.addEventListener('close', () => resolve(dialog.returnValue), { once: true }));
-  if (answer !== 'ok') return;
-  const body = { by: form.elements.by.value, note: form.elements.note.value || null };
-  const res = await fetch(`${API}/alerts/${encodeURIComponent(alert.id)}/${verb}`, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
-  });
-  if (!res.ok) {
-    const err = await res.json().catch(() => ({}));
-    alertError(err.error?.message ?? `HTTP ${res.status}`);
-  }
-  refresh();
-}
-
-function alertError(message) {
-  const conn = document.getElementById('conn');
-  conn.textContent = `Gagal / Failed: ${message}`;
-  conn.className = 'conn bad';
+  // The window moves with the clock, so compare readings (not from/to) and the drawn width.
+  renderIfChanged('chart', { sensorId, quantity, readings: history.readings, thresholds },
+    () => drawChart(svg, history, unit, thresholds), `|${svg.clientWidth}`);
 }
 
 async function refresh() {
+  if (refreshing) { // a slow server must not pile up requests
+    refreshAgain = true;
+    return;
+  }
+  refreshing = true;
   const conn = document.getElementById('conn');
   try {
     const [areas, sites, active, resolved, gateways] = await Promise.all([
-      getJson('/areas'), getJson('/sites'), getJson('/alerts?state=active'), getJson('/alerts?state=resolved&limit=20'), getJson('/gateways'),
+      getJson('/areas'), getJson('/sites'), getJson('/alerts?state=active'),
+      getJson('/alerts?state=resolved&limit=20'), getJson('/gateways'),
     ]);
-    renderAreas(areas);
-    renderSites(sites);
-    renderAlerts(active);
-    renderResolved(resolved);
-    renderGateways(gateways);
+    for (const a of areas.areas) names.areas.set(a.id, a.name);
+    for (const s of sites.sites) names.sites.set(s.id, s.name);
+    activeAlerts = active.alerts;
+    const minute = `|${Math.floor(Date.now() / 60_000)}`; // "n minutes ago" texts age
+    renderIfChanged('areas', areas, renderAreas);
+    renderIfChanged('sites', sites, (d) => renderSites(d, selectSensor), minute);
+    renderIfChanged('alerts', active, (d) => renderAlerts(d, names, openAction), minute);
+    renderIfChanged('resolved', resolved, (d) => renderResolved(d, names));
+    renderIfChanged('gateways', gateways, renderGateways, minute);
+    if (!selected) {
+      const first = sites.sites.flatMap((s) => s.sensors).find((s) => s.latest.length);
+      if (first) selectSensor(first.id, first.latest[0].quantity, first.latest[0].unit);
+    }
     await refreshChart();
-    conn.textContent = `Terhubung / Connected — diperbarui / updated ${fmt(new Date().toISOString())}`;
+    conn.textContent = `Terhubung / Connected · ${fmt(new Date().toISOString())}`;
     conn.className = 'conn';
   } catch (err) {
-    conn.textContent = `Tidak terhubung ke server / Not connected: ${err.message}`;
-    conn.className = 'conn bad';
+    showFailure(err);
+  } finally {
+    refreshing = false;
+    if (refreshAgain) {
+      refreshAgain = false;
+      refresh();
+    }
   }
 }
 
-setInterval(() => (document.getElementById('clock').textContent = `${fmt(new Date().toISOString())} WIB`), 1000);
+function showFailure(err) {
+  const conn = document.getElementById('conn');
+  conn.textContent = `TIDAK TERHUBUNG, data mungkin usang / NOT CONNECTED, data may be old: ${err.message}`;
+  conn.className = 'conn bad';
+}
+
+const dialog = document.getElementById('action');
+const form = dialog.querySelector('form');
+const actionError = document.getElementById('action-error');
+const okButton = document.getElementById('action-ok');
+
+function openAction(alert, verb) {
+  pending = { alert, verb };
+  document.getElementById('action-title').textContent =
+    `${verb === 'acknowledge' ? 'Ketahui peringatan / Acknowledge alert' : 'Selesaikan peringatan / Resolve alert'}: ` +
+    `${alert.level} — ${names.sites.get(alert.siteId) ?? alert.siteId}`;
+  document.getElementById('action-hint').textContent = verb === 'acknowledge'
+    ? 'Tandai bahwa petugas sudah menangani. / Mark that an operator is handling it.'
+    : 'Tutup peringatan ini (mis. air sudah surut). Status wilayah turun; peringatan baru hanya dibuka bila level naik lagi. ' +
+      '/ Close this alert (e.g. the water has gone down). The area level drops; a new alert opens only if the level rises again.';
+  actionError.textContent = '';
+  form.reset();
+  form.elements.by.value = localStorage.getItem(NAME_KEY) ?? '';
+  dialog.showModal();
+  (form.elements.by.value ? form.elements.note : form.elements.by).focus();
+}
+
+// The form stays open until the server accepts the action, so a refusal is shown where the
+// operator is looking, with what they typed still there.
+form.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  if (!pending) return;
+  const { alert, verb } = pending;
+  const body = { by: form.elements.by.value, note: form.elements.note.value.trim() === '' ? null : form.elements.note.value };
+  okButton.disabled = true;
+  actionError.textContent = '';
+  try {
+    const res = await fetch(`${API}/alerts/${encodeURIComponent(alert.id)}/${verb}`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
+    });
+    if (!res.ok) {
+      const err = await res.json().catch(() => ({}));
+      actionError.textContent = `Gagal / Failed (HTTP ${res.status}): ${err.error?.message ?? ''}`;
+      return;
+    }
+    localStorage.setItem(NAME_KEY, body.by.trim());
+    pending = null;
+    dialog.close();
+    lastKey.clear();
+    refresh();
+  } catch (err) {
+    actionError.textContent = `Server tidak terjangkau / Server unreachable: ${err.message}`;
+  } finally {
+    okButton.disabled = false;
+  }
+});
+document.getElementById('action-cancel').addEventListener('click', () => dialog.close());
+dialog.addEventListener('close', () => (pending = null));
+
+const tick = () => (document.getElementById('clock').textContent = `${fmt(new Date().toISOString())} WIB`);
+tick();
+setInterval(tick, 1000);
 refresh();
 setInterval(refresh, POLL_MS);
+// A wider or narrower window redraws the chart at its new size on the next poll.
+window.addEventListener('resize', () => lastKey.delete('chart'));
