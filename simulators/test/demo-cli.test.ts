@@ -3,7 +3,7 @@
  * system in a child process and ends with the summary line. Run here on both scenarios.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,8 +42,20 @@ describe('npm run demo -- --duration N', () => {
   }, 30_000);
 
   it('refuses a bad option with a clear message', async () => {
-    const r = await runDemo(['--duration', 'soon']);
+    for (const bad of ['soon', '0']) {
+      const r = await runDemo(['--duration', bad]);
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toMatch(/--duration.*must be a whole number >= 1/);
+    }
+  });
+
+  it('never wipes a folder it did not make', async () => {
+    const foreign = join(dir, 'foreign');
+    await mkdir(foreign, { recursive: true });
+    await writeFile(join(foreign, 'precious.txt'), 'keep me');
+    const r = await runDemo(['--duration', '5', '--http-port', '0', '--mqtt-port', '0', '--data-dir', foreign]);
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toMatch(/--duration.*must be a whole number/);
+    expect(r.stderr).toMatch(/not empty and was not made by the demo/);
+    expect(await readFile(join(foreign, 'precious.txt'), 'utf8')).toBe('keep me');
   });
 });

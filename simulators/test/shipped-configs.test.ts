@@ -13,6 +13,13 @@ describe('shipped config files', () => {
     expect(config.rules.length).toBeGreaterThan(0);
   });
 
+  it('compose.json is example.json with only the data folder and bind addresses changed', async () => {
+    const example = await read('server/config/example.json');
+    const compose = await read('server/config/compose.json');
+    expect({ ...compose, dataDir: example.dataDir, http: example.http, mqtt: example.mqtt }).toEqual(example);
+    expect([compose.http.port, compose.mqtt.port]).toEqual([example.http.port, example.mqtt.port]);
+  });
+
   it('gateway/config/example.json is a valid gateway config', async () => {
     const config = parseGatewayConfig(await read('gateway/config/example.json'), { KENTONGAN_MQTT_PASSWORD: 'from-the-environment' });
     expect(config.mqtt.password).toBe('from-the-environment');

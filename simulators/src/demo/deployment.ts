@@ -3,13 +3,15 @@
  * water-level sensor and a tipping-bucket rain gauge, behind one gateway. Builds the server
  * and gateway configs the same way an operator would write them by hand.
  *
- * Water-level thresholds map the Katulampa gauge scheme (weir chief, 2018; BPBD practice)
+ * The server side comes from server/config/example.json. Its water-level thresholds map the
+ * Katulampa gauge scheme (weir chief, 2018; BPBD practice)
  * onto the four BNPB levels, as an example until BPBD sets Cikeruh's own at commissioning:
  * Siaga 4 (60-80 cm) and Siaga 3 (90-150) -> Waspada from 60 cm; Siaga 2 (160-200) -> Siaga;
  * Siaga 1 (210-250, evacuate) -> Awas. Each level clears 5-10 cm below (hysteresis).
  */
 import type { GatewayConfigInput } from '@kentongan/gateway';
 import type { ServerConfigInput } from '@kentongan/server';
+import exampleServerConfig from '@kentongan/server/config/example.json' with { type: 'json' };
 import type { Scenario } from '../scenarios/schema.ts';
 
 export const DEMO_GATEWAY_ID = 'gw-cikeruh';
@@ -26,35 +28,20 @@ export function demoServerConfig(opts: {
   gatewayPasswordHash: string;
   webhookUrl?: string;
 }): ServerConfigInput {
+  // Areas, sites, sensors and rules come from the shipped example: one source for the
+  // Cikeruh deployment, so the demo shows exactly what a newcomer starts from.
+  const { areas, sites, sensors, rules, notify } = exampleServerConfig as ServerConfigInput;
   return {
     dataDir: opts.dataDir,
     http: { host: '127.0.0.1', port: opts.httpPort },
     mqtt: { host: '127.0.0.1', port: opts.mqttPort },
     gateways: [{ id: DEMO_GATEWAY_ID, passwordHash: opts.gatewayPasswordHash }],
-    areas: [{ id: 'jatinangor', name: 'Kecamatan Jatinangor' }],
-    sites: [{ id: 'cikeruh-jatinangor', name: 'Pos Duga Air Cikeruh', areaId: 'jatinangor', lat: -6.9311, lon: 107.7713 }],
-    sensors: [
-      { id: 'ckr-wl-01', siteId: 'cikeruh-jatinangor', type: 'water_level' },
-      { id: 'ckr-rg-01', siteId: 'cikeruh-jatinangor', type: 'rain' },
-    ],
-    rules: [
-      {
-        id: 'cikeruh-muka-air',
-        kind: 'threshold',
-        hazard: 'flood',
-        sensorId: 'ckr-wl-01',
-        quantity: 'water_level',
-        levels: {
-          Waspada: { raise: 60, clear: 55 },
-          Siaga: { raise: 160, clear: 150 },
-          Awas: { raise: 210, clear: 200 },
-        },
-        confirmReadings: 2,
-        clearReadings: 3,
-      },
-    ],
+    areas,
+    sites,
+    sensors,
+    rules,
     notify: {
-      sender: 'BPBD Sumedang',
+      ...notify,
       channels: [
         { kind: 'console', id: 'console' },
         ...(opts.webhookUrl ? [{ kind: 'webhook' as const, id: 'webhook', url: opts.webhookUrl }] : []),

@@ -7,7 +7,7 @@
  *   npm run demo -- --duration 60     play it within 60 s and end with the summary line
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import pino from 'pino';
@@ -17,30 +17,31 @@ import { openPtyPair, type PtyPair } from '../pty/pty-pair.ts';
 import { ScenarioRunner } from '../scenarios/runner.ts';
 import { builtInScenarioPath, loadScenario } from '../scenarios/schema.ts';
 import { attachSerial, type SerialAttachment } from '../sensors/serial-attachment.ts';
+import { prepareDemoDataDir } from './data-dir.ts';
 import { demoGatewayConfig, demoServerConfig } from './deployment.ts';
 import { describeChange, say, scenarioClock } from './output.ts';
 
-const positiveInt = (v: string) => {
+const wholeNumber = (min: number) => (v: string) => {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a whole number >= 0');
+  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`must be a whole number >= ${min}`);
   return n;
 };
 
 const program = new Command()
   .name('kentongan-demo')
   .description('Run Kentongan end to end with simulated sensors / Jalankan Kentongan dengan sensor simulasi')
-  .option('--duration <seconds>', 'stop after this many seconds and print the summary line', positiveInt)
+  .option('--duration <seconds>', 'stop after this many seconds and print the summary line', wholeNumber(1))
   .option('--scenario <name|path>', 'scenario name in simulators/scenarios or a file path', 'banjir-cikeruh')
-  .option('--http-port <port>', 'HTTP port of the server (API, docs)', positiveInt, 8080)
-  .option('--mqtt-port <port>', 'TCP port of the embedded MQTT broker', positiveInt, 1883)
-  .option('--data-dir <dir>', 'where the demo keeps its databases and logs (wiped at start)', './data/demo')
+  .option('--http-port <port>', 'HTTP port of the server (dashboard, API; 0 = any free port)', wholeNumber(0), 8080)
+  .option('--mqtt-port <port>', 'TCP port of the embedded MQTT broker (0 = any free port)', wholeNumber(0), 1883)
+  .option('--data-dir <dir>', 'where the demo keeps its databases and logs (wiped at start if the demo made it)', './data/demo')
   .parse();
 
 const opts = program.opts<{ duration?: number; scenario: string; httpPort: number; mqttPort: number; dataDir: string }>();
 
 async function main(): Promise<number> {
   const dataDir = resolve(opts.dataDir);
-  await rm(dataDir, { recursive: true, force: true });
+  await prepareDemoDataDir(dataDir);
   await mkdir(join(dataDir, 'tty'), { recursive: true });
   const logFile = join(dataDir, 'kentongan.log');
   const logger = pino({ level: 'info' }, pino.destination({ dest: logFile, mkdir: true, sync: false }));
