@@ -7,6 +7,7 @@ export type GatewayErrorCode =
   | 'config_unreadable'
   | 'config_invalid'
   | 'store_failed'
+  | 'database_invalid'
   | 'drain_timeout'
   | 'stopped';
 

@@ -11,7 +11,7 @@ import type { GatewayConfig } from './config/schema.ts';
 import { LineSensorDriver } from './drivers/line-sensor.ts';
 import { GatewayError } from './errors.ts';
 import { MqttPublisher } from './publish/mqtt-publisher.ts';
-import { openGatewayDatabase, type GatewayDatabase } from './queue/database.ts';
+import { openGatewayDatabase, readQueueId, type GatewayDatabase } from './queue/database.ts';
 import { DiskQueue } from './queue/disk-queue.ts';
 import { IngestStore } from './queue/ingest-store.ts';
 import { SequenceTracker } from './queue/sequence-tracker.ts';
@@ -64,9 +64,10 @@ async function assemble(
   const queue = new DiskQueue(db, { maxReadings: config.queue.maxReadings, nowMs: () => now().getTime(), logger: log.child({ component: 'queue' }) });
   const store = new IngestStore(db, queue, new SequenceTracker(db, now), new TipCounters(db));
   const counters = new GatewayCounters(config.sensors.map((s) => s.id));
-  log.info({ queueDepth: queue.depth(), sensors: config.sensors.length, ports: config.ports.length }, 'gateway starting');
+  const queueId = readQueueId(db);
+  log.info({ queueDepth: queue.depth(), queueId, sensors: config.sensors.length, ports: config.ports.length }, 'gateway starting');
 
-  const publisher = new MqttPublisher({ config, queue, counters, logger: log, now, startedAt, software: GATEWAY_SOFTWARE });
+  const publisher = new MqttPublisher({ config, queue, queueId, counters, logger: log, now, startedAt, software: GATEWAY_SOFTWARE });
   publisher.start();
 
   const sources = config.ports.map((port) => {
@@ -99,6 +100,7 @@ async function assemble(
     queueDepth: queue.depth(),
     oldestQueuedAgeS: stopping ? null : queue.oldestAgeS(),
     rejectedFrames: { ...counters.rejectedFrames },
+    noiseBytes: counters.noiseBytes,
     ignoredChannels: { ...counters.ignoredChannels },
     rejectedByServer: counters.rejectedByServer,
     dropped: queue.dropped,
@@ -106,6 +108,10 @@ async function assemble(
     sensorErrors: counters.sensorErrors,
     sensorBoots: counters.sensorBoots,
     badAcks: counters.badAcks,
+    staleAcks: counters.staleAcks,
+    invalidReadings: counters.invalidReadings,
+    invalidBatches: counters.invalidBatches,
+    ackSubscribeRefused: counters.ackSubscribeRefused,
     resentBatches: counters.resentBatches,
     connected: publisher.connected,
     ports: Object.fromEntries(config.ports.map((p, i) => [p.path, sources[i]!.state])),

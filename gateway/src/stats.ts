@@ -22,6 +22,11 @@ export interface GatewayStats {
    * `unexpected_kind` (a gateway command received from the sensor side), `store_failed`.
    */
   rejectedFrames: Record<string, number>;
+  /**
+   * Bytes of noise dropped in front of a valid frame on the same line (the codec resynchronises
+   * on the line's last `$`, SPEC §2). Lines of noise alone are counted in `rejectedFrames`.
+   */
+  noiseBytes: number;
   /** Channel values ignored inside accepted frames: `unmapped_channel`, `bad_counter`, `bad_value`. */
   ignoredChannels: Record<string, number>;
   /** Readings the server refused for good (ack `rejected`); removed from the queue. */
@@ -36,6 +41,17 @@ export interface GatewayStats {
   sensorBoots: number;
   /** Acks that failed validation or did not cover their batch; ignored. */
   badAcks: number;
+  /**
+   * Acks for a batch of another queue (a batch id with another queue id, or without one): sent
+   * for this gateway's previous database and kept by the broker's persistent session; ignored.
+   */
+  staleAcks: number;
+  /** Queued readings that failed readingSchema before publishing (a gateway bug); deleted from the queue. */
+  invalidReadings: number;
+  /** Batches whose envelope failed readingsBatchSchema (a gateway bug); not published, readings kept. */
+  invalidBatches: number;
+  /** Times the broker refused the ack subscription (SUBACK 0x80); the connection is dropped and retried. */
+  ackSubscribeRefused: number;
   /** Batches sent again (ack timeout or reconnect). */
   resentBatches: number;
   connected: boolean;
@@ -55,7 +71,12 @@ export class GatewayCounters {
   rejectedByServer = 0;
   sensorErrors = 0;
   sensorBoots = 0;
+  noiseBytes = 0;
   badAcks = 0;
+  staleAcks = 0;
+  invalidReadings = 0;
+  invalidBatches = 0;
+  ackSubscribeRefused = 0;
   resentBatches = 0;
   readonly rejectedFrames: Record<string, number> = {};
   readonly ignoredChannels: Record<string, number> = {};

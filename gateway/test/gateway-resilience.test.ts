@@ -1,5 +1,6 @@
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { topics } from '@kentongan/firmware-protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseGatewayConfig } from '../src/config/load.ts';
 import { startGateway } from '../src/gateway.ts';
@@ -68,10 +69,12 @@ describe('gateway resilience', () => {
     expect(h.gateway.stats().queueDepth).toBe(1);
     await h.server.ack(h.server.batches[0]!);
     await h.gateway.drained(3000);
-    // A second ack for the same batch (the server acks the resend too) is harmless.
+    // A second ack for the same batch (the server acks the resend too) is harmless. Acks on one
+    // topic arrive in order, so once the invalid ack sent after it is counted, it was handled.
     await h.server.ack(h.server.batches[1]!);
-    await new Promise((r) => setTimeout(r, 100));
-    expect(h.gateway.stats()).toMatchObject({ acked: 1, badAcks: 0, queueDepth: 0 });
+    await h.server.sendRawAck('not json');
+    await waitFor(() => h!.gateway.stats().badAcks > 0, 3000, 'the marker ack');
+    expect(h.gateway.stats()).toMatchObject({ acked: 1, badAcks: 1, staleAcks: 0, queueDepth: 0 });
   });
 
   it('accepts readings with no broker at all and delivers them once the broker comes up', async () => {
@@ -129,6 +132,71 @@ describe('gateway resilience', () => {
     expect(rejected).toBeGreaterThan(200);
     expect(stats.rejectedFrames.too_long).toBeGreaterThanOrEqual(longRuns);
     expect(stats.gaps).toEqual({ 'wl-01': 0, 'rg-01': 0 });
+  });
+
+  it('random bytes glued straight before valid frames (no newline): the frames are still stored, the noise counted', async () => {
+    h = await startHarness((c) => (c.mqtt.batchMaxReadings = 100));
+    h.server.autoAck = true;
+    const random = prng(20250302);
+    const expected: number[] = [];
+    let noiseBytes = 0;
+    h.send(hel('wl-01', 0));
+    for (let seq = 1; seq <= 200; seq++) {
+      // Noise without "$", CR or LF, so the frame after it begins at the line's last "$" (the codec
+      // resynchronises there); every 10th time the noise holds a "$" of its own, a false start.
+      const bytes = Array.from({ length: 1 + Math.floor(random() * 60) }, () => {
+        const b = Math.floor(random() * 256);
+        return b === 0x24 || b === 0x0a || b === 0x0d ? 0x41 : b;
+      });
+      if (seq % 10 === 0) bytes.splice(Math.floor(bytes.length / 2), 0, 0x24);
+      noiseBytes += bytes.length;
+      const value = Math.round(random() * 100_000) / 100;
+      expected.push(value);
+      h.send(Buffer.concat([Buffer.from(bytes), Buffer.from(rdg('wl-01', seq, { level_cm: value }), 'latin1')]));
+      if (seq % 25 === 0) await new Promise((r) => setTimeout(r, 5));
+    }
+    // Lines holding only noise: counted as rejected frames, not as noise in front of a frame.
+    h.send('garbage one\r\n\x01\x02$$$\r\n');
+    await waitFor(() => h!.gateway.stats().readingsAccepted === 200, 10_000, '200 readings accepted');
+    await waitFor(() => Object.values(h!.gateway.stats().rejectedFrames).reduce((a, b) => a + b, 0) === 2, 5000, 'two noise lines rejected');
+    expect(h.gateway.stats().noiseBytes).toBe(noiseBytes);
+    await h.gateway.drained(10_000);
+    const stored = h.server.uniqueReadings().filter((r) => r.quantity === 'water_level');
+    expect(stored.map((r) => r.value)).toEqual(expected);
+    expect(stored.map((r) => r.seq)).toEqual(expected.map((_, i) => i + 1));
+    expect(h.gateway.stats().gaps).toEqual({ 'wl-01': 0, 'rg-01': 0 });
+  });
+
+  it('a refused ack subscription (SUBACK 0x80) keeps the gateway off line and silent, and is retried on reconnect', async () => {
+    let refuse = true;
+    const broker = await startBroker(0, undefined, (clientId, topic) => !(refuse && clientId === GATEWAY_ID && topic === topics.ack(GATEWAY_ID)));
+    cleanups.push(() => broker.close());
+    const server = await FakeServer.connect(broker.url, GATEWAY_ID);
+    cleanups.push(() => server.close());
+    const { dir, cleanup } = tempDir();
+    cleanups.push(cleanup);
+    const portPath = mockPort();
+    const tap = tapBinding(MockBinding);
+    const gw = await startGateway(parseGatewayConfig(baseConfig({ dataDir: dir, mqttUrl: broker.url, portPath, gatewayId: GATEWAY_ID }), {}), {
+      logger: quietLogger(),
+      binding: tap.binding,
+    });
+    cleanups.push(() => gw.stop());
+    emit(tap, portPath, rdg('wl-01', 1, { level_cm: 1 }) + rdg('wl-01', 2, { level_cm: 2 }));
+    await waitFor(() => gw.stats().readingsAccepted === 2);
+    // Two refusals after the readings were queued: a whole connection came and went in between,
+    // on which a gateway that ignored the refusal would have sent its birth message and the batch.
+    const refusedBefore = gw.stats().ackSubscribeRefused;
+    await waitFor(() => gw.stats().ackSubscribeRefused >= refusedBefore + 2, 10_000, 'refused, reconnected, refused again');
+    expect(gw.stats()).toMatchObject({ connected: false, published: 0, queueDepth: 2 });
+    expect(server.batches).toEqual([]);
+    expect(server.statuses.filter((st) => st.state === 'online')).toEqual([]);
+
+    refuse = false; // the operator fixed the ACL: the next reconnect subscribes and delivers
+    server.autoAck = true;
+    await gw.drained(10_000);
+    expect(gw.stats()).toMatchObject({ connected: true, acked: 2 });
+    await gw.stop();
   });
 
   it('a serial port that is unplugged is retried, reported, and delivers again once back', async () => {

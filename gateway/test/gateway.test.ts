@@ -1,6 +1,11 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { healthSchema, statusSchema, topics } from '@kentongan/firmware-protocol';
 import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
+import { DATABASE_FILE } from '../src/gateway.ts';
+import { openGatewayDatabase } from '../src/queue/database.ts';
+import { DiskQueue } from '../src/queue/disk-queue.ts';
 import { hbt, hel, rdg, waitFor } from './helpers/fixtures.ts';
 import { GATEWAY_ID, startHarness, type Harness } from './helpers/harness.ts';
 
@@ -40,7 +45,9 @@ describe('gateway with a real broker and a mock serial port', () => {
     const stats = h.gateway.stats();
     expect(stats.readingsAccepted).toBe(6);
     expect(stats.queueDepth).toBe(6); // published, not acked: still on disk
-    await new Promise((r) => setTimeout(r, 200));
+    // The broker's PUBACK for all six (the `published` count goes up in the same callback) is
+    // not a server ack: nothing may have left the queue.
+    await waitFor(() => h!.gateway.stats().published === 6, 5000, 'PUBACKs');
     expect(h.gateway.stats().queueDepth).toBe(6);
 
     const ts = T0.toISOString();
@@ -72,8 +79,11 @@ describe('gateway with a real broker and a mock serial port', () => {
     h.send(frames);
     await waitFor(() => h!.gateway.stats().readingsAccepted === 20);
     await waitFor(() => h!.server.batches.length === 2);
-    await new Promise((r) => setTimeout(r, 150));
-    expect(h.server.batches).toHaveLength(2); // paced: no more until an ack
+    // Paced: no more until an ack. A health message saying the queue holds all 20 was published
+    // after every reading was committed (each commit pumps), so any third batch was published
+    // before it on the same connection and would have reached the server first.
+    await waitFor(() => h!.server.health.some((m) => (m as { queueDepth: number }).queueDepth === 20), 5000, 'health after all 20 readings');
+    expect(h.server.batches).toHaveLength(2);
     let acked = 0;
     let maxUnacked = 0;
     while (h.gateway.stats().queueDepth > 0) {
@@ -104,6 +114,32 @@ describe('gateway with a real broker and a mock serial port', () => {
     await h.server.ack(batch, { stored: 1, duplicates: 0, rejected: [{ index: 1, reason: 'value out of any range' }] });
     await h.gateway.drained(3000);
     expect(h.gateway.stats()).toMatchObject({ acked: 1, rejectedByServer: 1, queueDepth: 0 });
+  });
+
+  it('an ack kept by the broker for a lost database (new SD card) removes none of the new readings', async () => {
+    h = await startHarness(undefined, () => T0);
+    h.send(rdg('wl-01', 1, { level_cm: 1 }) + rdg('wl-01', 2, { level_cm: 2 }));
+    await waitFor(() => h!.server.readings().length === 2);
+    const old = h.server.batches[0]!;
+    await h.gateway.stop();
+    await h.server.ack(old); // queued by the broker for the gateway's persistent session
+    // The card is replaced: a fresh database whose rows 1-2 are other readings, queued before the
+    // gateway reaches the broker (as readings heard while the uplink is down are).
+    rmSync(h.dataDir, { recursive: true, force: true });
+    const db = openGatewayDatabase(join(h.dataDir, DATABASE_FILE));
+    const fresh = [7, 8].map((seq) => ({ sensorId: 'wl-01', epoch: E0 + 99, seq, quantity: 'water_level' as const, value: seq, unit: 'cm', ts: T0.toISOString(), quality: 'good' as const }));
+    expect(new DiskQueue(db, { maxReadings: 100 }).append(fresh)).toEqual([1, 2]);
+    db.close();
+    h.server.batches.length = 0;
+    const gw = await h.restart();
+    await waitFor(() => gw.stats().staleAcks === 1, 5000, 'the old ack, ignored');
+    expect(gw.stats()).toMatchObject({ queueDepth: 2, acked: 0, badAcks: 0 });
+    await waitFor(() => h!.server.readings().length === 2, 5000, 'new readings sent');
+    expect(h.server.readings().map((r) => r.seq)).toEqual([7, 8]);
+    expect(h.server.batches[0]!.batchId).not.toBe(old.batchId);
+    await h.server.ack(h.server.batches[0]!);
+    await gw.drained(5000);
+    expect(gw.stats().acked).toBe(2);
   });
 
   it('stop publishes a retained offline status and the queue survives for the next start', async () => {

@@ -32,8 +32,9 @@ describe('kentongan-gateway CLI', () => {
     cleanups.push(cleanup);
     const file = join(dir, 'gw.json');
     writeFileSync(file, JSON.stringify({ gatewayId: 'gw 1', dataDir: dir, mqtt: { url: 'mqtt://127.0.0.1:1883' }, ports: [], sensors: [{ id: 's', port: '/dev/nope', channels: { a: { quantity: 'rain' } } }] }));
-    const run = runCli(['--config', file]);
+    const run = runCli(['--config', file], { KENTONGAN_MQTT_PASSWORD: '' });
     expect(await run.exit).toBe(2);
+    expect(run.out.stderr).toContain('mqtt.password: is required');
     expect(run.out.stderr).toContain('gatewayId: must be 1-32 letters, digits, "-" or "_"');
     expect(run.out.stderr).toContain('sensors.0.port: port "/dev/nope" is not declared in ports (declared: none)');
   });

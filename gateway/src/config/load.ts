@@ -7,7 +7,10 @@ import { formatZodError } from '@kentongan/firmware-protocol';
 import { ConfigError } from '../errors.ts';
 import { gatewayConfigSchema, type GatewayConfig } from './schema.ts';
 
-/** Environment variable that overrides `mqtt.password`, so the secret need not sit in the file. */
+/**
+ * Environment variable that overrides `mqtt.password`, so the secret need not sit in the file.
+ * One of the two must give a password, or the configuration is refused.
+ */
 export const PASSWORD_ENV = 'KENTONGAN_MQTT_PASSWORD';
 
 /** Largest config file read: a gateway config is a few kB; this refuses a wrong file early. */
@@ -19,11 +22,39 @@ const MAX_CONFIG_BYTES = 1024 * 1024;
  */
 export function parseGatewayConfig(json: unknown, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
   const result = gatewayConfigSchema.safeParse(json);
-  if (!result.success) throw new ConfigError('config_invalid', formatZodError(result.error), { cause: result.error });
+  const envPassword = env[PASSWORD_ENV];
+  const hasEnvPassword = envPassword !== undefined && envPassword !== '';
+  const passwordProblem = hasEnvPassword ? null : filePasswordProblem(json);
+  if (!result.success || passwordProblem) {
+    const lines = [...(result.success ? [] : [formatZodError(result.error)]), ...(passwordProblem ? [passwordProblem] : [])];
+    throw new ConfigError('config_invalid', lines.join('\n'), result.success ? {} : { cause: result.error });
+  }
   const config = result.data;
-  const password = env[PASSWORD_ENV];
-  if (password !== undefined && password !== '') config.mqtt.password = password;
+  if (hasEnvPassword) config.mqtt.password = envPassword;
   return config;
+}
+
+/**
+ * The text an earlier example file put in `mqtt.password`; a config copied from it must not
+ * send that text to the broker as the real password.
+ */
+const OLD_EXAMPLE_PLACEHOLDER = 'set KENTONGAN_MQTT_PASSWORD instead of writing it here';
+
+/**
+ * Without the environment variable the file must give the password (the broker of a Kentongan
+ * server refuses a gateway without one). Returns a `path: message` line, or null when it is fine
+ * or when the schema reports the field itself (wrong type).
+ */
+function filePasswordProblem(json: unknown): string | null {
+  const mqtt = typeof json === 'object' && json !== null ? (json as { mqtt?: unknown }).mqtt : undefined;
+  const password = typeof mqtt === 'object' && mqtt !== null ? (mqtt as { password?: unknown }).password : undefined;
+  if (password === undefined || password === '') {
+    return `mqtt.password: is required: set the environment variable ${PASSWORD_ENV} (preferred) or mqtt.password in the file`;
+  }
+  if (password === OLD_EXAMPLE_PLACEHOLDER) {
+    return `mqtt.password: is the placeholder text of the example file, not a password: set ${PASSWORD_ENV} or the real password`;
+  }
+  return null;
 }
 
 /** Reads a JSON config file and validates it. */

@@ -84,7 +84,10 @@ export const mqttSchema = z.strictObject({
   }),
   /** Defaults to the gateway id. */
   username: z.string().min(1).max(128).optional(),
-  /** Overridden by the environment variable KENTONGAN_MQTT_PASSWORD when that is set. */
+  /**
+   * Optional here because the environment variable KENTONGAN_MQTT_PASSWORD overrides it when set;
+   * parseGatewayConfig refuses a config where neither gives one.
+   */
   password: z.string().max(256).optional(),
   batchMaxReadings: z.int().min(1).max(MAX_BATCH_READINGS).default(500),
   batchIntervalMs: z.int().min(10).max(60_000).default(500),

@@ -53,6 +53,8 @@ export class LineSensorDriver {
   handleLine(line: string): void {
     const decoded = decodeLine(line);
     if (!decoded.ok) return this.reject(decoded.error.code);
+    // The codec resynchronised on the line's last "$": the bytes in front were noise, dropped.
+    if (decoded.skipped > 0) this.opts.counters.noiseBytes += decoded.skipped;
     const m = decoded.message;
     if (m.kind === 'CMD') return this.reject('unexpected_kind');
     const sensor = this.sensors.get(m.sensorId);

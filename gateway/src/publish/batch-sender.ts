@@ -2,17 +2,27 @@
  * Sends queued readings as batches and removes them only on the server's ack (end-to-end
  * acknowledgement, SPEC §5). Oldest first; at most `maxInFlight` unacknowledged batches, so
  * a replay after a long outage advances at the pace the server acks and does not flood the
- * broker. A batch is the contiguous queue rows [firstId, lastId]; its id is `${firstId}-${lastId}`.
- * Because queue ids are never reused, that id names the same rows even after a restart, so a
- * late ack for a batch sent by a previous run still removes exactly its rows.
+ * broker. A batch is the contiguous queue rows [firstId, lastId]; its id is
+ * `${queueId}:${firstId}-${lastId}`, where queueId is random and made once per database file.
+ * Row ids are never reused within one file, so that id names the same rows even after a
+ * restart: a late ack for a batch sent by a previous run still removes exactly its rows. A new
+ * file (lost database, new SD card) numbers rows from 1 again but has another queue id, so an
+ * ack the broker kept for the old file is ignored (SPEC §5.5 gateway step 5), never applied to
+ * new rows that happen to have the same ids.
+ *
+ * Before publishing, every reading and the envelope are validated with the protocol schemas
+ * (SPEC §5.5 gateway step 2). A failure is a gateway bug: logged as an error and counted; a bad
+ * reading is deleted from the queue so it cannot block the readings behind it.
  */
-import { PROTOCOL_VERSION, type Ack, type ReadingsBatch } from '@kentongan/firmware-protocol';
+import { PROTOCOL_VERSION, parsePayload, readingSchema, readingsBatchSchema, formatZodError, type Ack, type ReadingsBatch } from '@kentongan/firmware-protocol';
 import type { Logger } from 'pino';
 import type { DiskQueue, QueuedReading } from '../queue/disk-queue.ts';
 import type { GatewayCounters } from '../stats.ts';
 
 export interface BatchSenderOptions {
   queue: DiskQueue;
+  /** This database's queue id (readQueueId): the prefix of every batch id. */
+  queueId: string;
   gatewayId: string;
   batchMaxReadings: number;
   maxInFlight: number;
@@ -36,7 +46,12 @@ interface InFlight {
   publishing: boolean;
 }
 
-const BATCH_ID = /^(\d{1,16})-(\d{1,16})$/;
+/**
+ * `<queueId>:<firstId>-<lastId>` (at most 8 + 1 + 16 + 1 + 16 = 42 characters; ackSchema allows 64).
+ * The queue id is optional in the grammar only to recognise `<firstId>-<lastId>`, what gateways
+ * sent before there was a queue id: an ack for such a batch can only be stale.
+ */
+const BATCH_ID = /^(?:([0-9a-f]{8}):)?(\d{1,16})-(\d{1,16})$/;
 
 export class BatchSender {
   private readonly inflight = new Map<string, InFlight>();
@@ -76,10 +91,15 @@ export class BatchSender {
       if (unsentAtMost <= 0 || (!partial && unsentAtMost < max)) return;
       const rows = this.opts.queue.peekBatch(max, this.highestSentId);
       if (rows.length === 0 || (!partial && rows.length < max)) return;
-      const b: InFlight = { batchId: `${rows[0]!.id}-${rows.at(-1)!.id}`, firstId: rows[0]!.id, lastId: rows.at(-1)!.id, sentAtMs: this.monoMs(), publishing: false };
-      this.highestSentId = b.lastId;
+      const firstId = rows[0]!.id;
+      const lastId = rows.at(-1)!.id;
+      this.highestSentId = lastId;
+      const valid = this.validReadings(rows);
+      // Every row of it was invalid (and is now deleted): nothing to send, look further.
+      if (valid.length === 0) continue;
+      const b: InFlight = { batchId: `${this.opts.queueId}:${firstId}-${lastId}`, firstId, lastId, sentAtMs: this.monoMs(), publishing: false };
       this.inflight.set(b.batchId, b);
-      this.send(b, rows);
+      this.send(b, valid);
     }
   }
 
@@ -98,12 +118,20 @@ export class BatchSender {
   /** Handles a valid ack: removes the batch's rows if the ack covers them. */
   onAck(ack: Ack): void {
     const known = this.inflight.get(ack.batchId);
-    const range = known ?? parseBatchId(ack.batchId);
-    if (!range) {
+    const parsed = known ? { queueId: this.opts.queueId, ...known } : parseBatchId(ack.batchId);
+    if (!parsed) {
       this.opts.counters.badAcks++;
       this.log.warn({ batchId: ack.batchId.slice(0, 64) }, 'ack for a batch id this gateway never makes');
       return;
     }
+    if (parsed.queueId !== this.opts.queueId) {
+      // For a batch of another database file (this gateway's old SD card, or a version that sent
+      // no queue id): its row ids may now name other readings, so it must not remove anything.
+      this.opts.counters.staleAcks++;
+      this.log.warn({ batchId: ack.batchId, queueId: this.opts.queueId }, 'ack for a batch of another queue (old database): ignored');
+      return;
+    }
+    const range = parsed;
     const present = this.opts.queue.countRange(range.firstId, range.lastId);
     const covered = ack.stored + ack.duplicates + ack.rejected.length;
     if (present === 0) {
@@ -130,7 +158,7 @@ export class BatchSender {
   }
 
   private resend(b: InFlight): void {
-    const rows = this.opts.queue.peekRange(b.firstId, b.lastId);
+    const rows = this.validReadings(this.opts.queue.peekRange(b.firstId, b.lastId));
     if (rows.length === 0) {
       // Every row of it was dropped by the queue bound meanwhile: nothing left to deliver.
       this.inflight.delete(b.batchId);
@@ -141,6 +169,22 @@ export class BatchSender {
     this.send(b, rows);
   }
 
+  /** The rows whose reading meets readingSchema; the others are deleted from the queue and counted. */
+  private validReadings(rows: QueuedReading[]): QueuedReading[] {
+    const valid: QueuedReading[] = [];
+    for (const row of rows) {
+      const result = readingSchema.safeParse(row.reading);
+      if (result.success) {
+        valid.push(row);
+        continue;
+      }
+      this.opts.queue.remove([row.id]);
+      this.opts.counters.invalidReadings++;
+      this.log.error({ id: row.id, error: formatZodError(result.error).slice(0, 300) }, 'queued reading fails the reading schema (gateway bug): dropped');
+    }
+    return valid;
+  }
+
   private send(b: InFlight, rows: QueuedReading[]): void {
     const batch: ReadingsBatch = {
       v: PROTOCOL_VERSION,
@@ -149,8 +193,17 @@ export class BatchSender {
       sentAt: this.opts.now().toISOString(),
       readings: rows.map((r) => r.reading),
     };
+    const payload = JSON.stringify(batch);
+    // The envelope is ours alone (gateway id, batch id, time, size): if it fails, every batch would,
+    // so the readings stay queued (bounded) and the error says what to fix; the ack timeout retries.
+    const checked = parsePayload(readingsBatchSchema, payload);
+    if (!checked.ok) {
+      this.opts.counters.invalidBatches++;
+      this.log.error({ batchId: b.batchId.slice(0, 64), error: checked.error.slice(0, 300) }, 'batch envelope fails the batch schema (gateway bug): not published');
+      return;
+    }
     b.publishing = true;
-    this.opts.publish(JSON.stringify(batch)).then(
+    this.opts.publish(payload).then(
       () => {
         b.publishing = false;
         this.opts.counters.published += rows.length;
@@ -163,10 +216,12 @@ export class BatchSender {
   }
 }
 
-function parseBatchId(batchId: string): { firstId: number; lastId: number } | null {
+/** The parts of a batch id of this gateway's grammar (any queue id), or null for a malformed one. */
+function parseBatchId(batchId: string): { queueId: string; firstId: number; lastId: number } | null {
   const m = BATCH_ID.exec(batchId);
   if (!m) return null;
-  const firstId = Number(m[1]);
-  const lastId = Number(m[2]);
-  return firstId >= 1 && firstId <= lastId ? { firstId, lastId } : null;
+  const firstId = Number(m[2]);
+  const lastId = Number(m[3]);
+  // A legacy id (no queue id) gets '', which matches no queue.
+  return firstId >= 1 && firstId <= lastId ? { queueId: m[1] ?? '', firstId, lastId } : null;
 }

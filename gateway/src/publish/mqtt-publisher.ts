@@ -2,7 +2,9 @@
  * The gateway's MQTT side (SPEC §5): one mqtt.js client speaking MQTT 3.1.1 (the embedded aedes
  * broker does not speak 5) with a persistent session (clean=false, clientId = gatewayId).
  * - birth: `online` status, retained QoS 1, on every connect; will: `offline`, retained QoS 1;
- * - subscribes to its ack topic (QoS 1) before sending any batch, so no ack can be missed;
+ * - subscribes to its ack topic (QoS 1) before sending any batch, so no ack can be missed; if the
+ *   broker refuses it (SUBACK 0x80: wrong credentials or ACL) the connection is dropped without
+ *   publishing anything, counted, and tried again on the next reconnect;
  * - batches go out through BatchSender; acks are validated with ackSchema, bad ones counted;
  * - health every healthIntervalS at QoS 0 (a lost health message is replaced by the next).
  */
@@ -18,6 +20,8 @@ import { buildHealth } from './health.ts';
 export interface MqttPublisherOptions {
   config: GatewayConfig;
   queue: DiskQueue;
+  /** The database's queue id (readQueueId), prefix of every batch id. */
+  queueId: string;
   counters: GatewayCounters;
   logger: Logger;
   now: () => Date;
@@ -39,6 +43,7 @@ export class MqttPublisher {
   private batchTimer: NodeJS.Timeout | undefined;
   private healthTimer: NodeJS.Timeout | undefined;
   private lastErrorLogMs = -Infinity;
+  private lastRefusalLogMs = -Infinity;
   private readonly log: Logger;
   private readonly topic;
 
@@ -48,6 +53,7 @@ export class MqttPublisher {
     this.log = opts.logger.child({ component: 'mqtt' });
     this.sender = new BatchSender({
       queue: opts.queue,
+      queueId: opts.queueId,
       gatewayId: id,
       batchMaxReadings: opts.config.mqtt.batchMaxReadings,
       maxInFlight: opts.config.mqtt.maxInFlightBatches,
@@ -136,9 +142,15 @@ export class MqttPublisher {
     this.log.info({ url: redactUrl(this.opts.config.mqtt.url) }, 'mqtt connected');
     try {
       // Subscribe before any batch goes out, so the ack cannot arrive before we listen.
-      const [grant] = await client.subscribeAsync(this.topic.ack, { qos: 1 });
-      // 128 = refused (MQTT 3.1.1 §3.9.3): without acks nothing is ever removed from the queue.
-      if (grant?.qos === 128) this.log.error({ topic: this.topic.ack }, 'broker refused the ack subscription');
+      const refused = await this.subscribeAck(client);
+      if (gen !== this.generation) return;
+      // Without acks nothing ever leaves the queue and every batch would be resent for ever:
+      // this connection is useless, so drop it (the client reconnects after reconnectPeriodMs
+      // and subscribes again) and publish nothing on it, not even the birth message.
+      if (refused) {
+        this.onAckSubscriptionRefused(client);
+        return;
+      }
       await client.publishAsync(this.topic.status, this.statusPayload('online'), { qos: 1, retain: true });
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'mqtt session set-up failed; waiting for reconnect');
@@ -148,6 +160,34 @@ export class MqttPublisher {
     this.connectedNow = true;
     this.sender.setOnline(true);
     this.publishHealth();
+  }
+
+  /** Subscribes to the ack topic; true when the broker refused it (SUBACK 0x80, MQTT 3.1.1 §3.9.3). */
+  private async subscribeAck(client: MqttClient): Promise<boolean> {
+    try {
+      const [grant] = await client.subscribeAsync(this.topic.ack, { qos: 1 });
+      return grant !== undefined && grant.qos >= 0x80;
+    } catch (err) {
+      // mqtt.js 5 rejects a refused subscription with the SUBACK attached (ErrorWithSubackPacket).
+      const granted = (err as { packet?: { granted?: unknown } }).packet?.granted;
+      if (Array.isArray(granted) && granted.some((g) => typeof g === 'number' && g >= 0x80)) return true;
+      throw err;
+    }
+  }
+
+  private onAckSubscriptionRefused(client: MqttClient): void {
+    const n = ++this.opts.counters.ackSubscribeRefused;
+    // Logged the first time and then at most every ERROR_LOG_INTERVAL_MS: the retry runs every reconnect period.
+    const now = Date.now();
+    if (n === 1 || now - this.lastRefusalLogMs >= ERROR_LOG_INTERVAL_MS) {
+      this.lastRefusalLogMs = now;
+      this.log.error(
+        { topic: this.topic.ack, username: this.opts.config.mqtt.username, refusals: n },
+        'broker refused the ack subscription; not publishing, will reconnect and retry: check the MQTT username/password and the broker ACL for this topic',
+      );
+    }
+    // Destroying the socket is what a network drop does: mqtt.js emits close and reconnects.
+    client.stream.destroy();
   }
 
   private onClose(): void {

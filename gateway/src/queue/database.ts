@@ -3,13 +3,15 @@
  * must change together with it (sequence tracker, tipping-bucket counters). One file, so one
  * transaction covers a reading and the state that produced it.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { GatewayError } from '../errors.ts';
 
 export type GatewayDatabase = Database.Database;
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 
 const SCHEMA_V1 = `
   CREATE TABLE readings (
@@ -34,6 +36,23 @@ const SCHEMA_V1 = `
 `;
 
 /**
+ * Version 2: a `meta` table holding this database's queue id. Row ids restart at 1 in a new file
+ * (lost database, new SD card) while the broker may still hold acks for the old file's batches
+ * (persistent session); batch ids carry the queue id so such stale acks name no row here.
+ */
+const SCHEMA_V2 = `
+  CREATE TABLE meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  ) WITHOUT ROWID;
+`;
+
+/** Key of the queue id in the `meta` table. */
+const QUEUE_ID_KEY = 'queue_id';
+/** A queue id is 8 lower-case hex digits (32 random bits), made once per database file. */
+export const QUEUE_ID_PATTERN = /^[0-9a-f]{8}$/;
+
+/**
  * Opens (creating if needed) the database with the durability settings the reliability
  * promise needs: WAL so readers do not block the writer, and synchronous=FULL so a committed
  * transaction survives power loss (NORMAL in WAL mode may lose the last commits).
@@ -49,9 +68,13 @@ export function openGatewayDatabase(file: string): GatewayDatabase {
     if (version > SCHEMA_VERSION) {
       throw new Error(`database ${file} has schema version ${version}, newer than this gateway (${SCHEMA_VERSION})`);
     }
-    if (version < 1) {
+    if (version < SCHEMA_VERSION) {
       db.transaction(() => {
-        db.exec(SCHEMA_V1);
+        if (version < 1) db.exec(SCHEMA_V1);
+        if (version < 2) {
+          db.exec(SCHEMA_V2);
+          db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run(QUEUE_ID_KEY, randomBytes(4).toString('hex'));
+        }
         db.pragma(`user_version = ${SCHEMA_VERSION}`);
       })();
     }
@@ -60,4 +83,13 @@ export function openGatewayDatabase(file: string): GatewayDatabase {
     db.close();
     throw err;
   }
+}
+
+/** This database's queue id (made when the file was created or migrated; never changes). */
+export function readQueueId(db: GatewayDatabase): string {
+  const row = db.prepare('SELECT value FROM meta WHERE key = ?').get(QUEUE_ID_KEY) as { value: string } | undefined;
+  if (!row || !QUEUE_ID_PATTERN.test(row.value)) {
+    throw new GatewayError('database_invalid', 'gateway database has no valid queue id (damaged file?)');
+  }
+  return row.value;
 }

@@ -1,5 +1,6 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.ts';
 import { PASSWORD_ENV, loadGatewayConfig, parseGatewayConfig } from '../../src/config/load.ts';
@@ -59,6 +60,37 @@ describe('parseGatewayConfig', () => {
     const c = parseGatewayConfig(json, { [PASSWORD_ENV]: 'from-env' });
     expect(c.mqtt.password).toBe('from-env');
     expect(c.mqtt.username).toBe('someone');
+  });
+
+  it('refuses a config where neither the file nor KENTONGAN_MQTT_PASSWORD gives a password', () => {
+    const json = example() as Record<string, any>;
+    delete json.mqtt.password;
+    const missing = `mqtt.password: is required: set the environment variable ${PASSWORD_ENV} (preferred) or mqtt.password in the file`;
+    expect(errorLines(json)).toEqual([missing]);
+    expect(() => parseGatewayConfig(json, { [PASSWORD_ENV]: '' })).toThrow(missing); // empty is not set
+    json.mqtt.password = '';
+    expect(errorLines(json)).toEqual([missing]);
+    expect(parseGatewayConfig(json, { [PASSWORD_ENV]: 'from-env' }).mqtt.password).toBe('from-env');
+    // Reported together with the other problems, not one round later.
+    json.healthIntervalS = 0;
+    const lines = errorLines(json);
+    expect(lines[0]).toMatch(/^healthIntervalS: /);
+    expect(lines.slice(1)).toEqual([missing]);
+  });
+
+  it('refuses the placeholder text of the old example as a password unless the environment overrides it', () => {
+    const json = example() as Record<string, any>;
+    json.mqtt.password = 'set KENTONGAN_MQTT_PASSWORD instead of writing it here';
+    expect(errorLines(json)).toEqual([`mqtt.password: is the placeholder text of the example file, not a password: set ${PASSWORD_ENV} or the real password`]);
+    expect(parseGatewayConfig(json, { [PASSWORD_ENV]: 'real' }).mqtt.password).toBe('real');
+  });
+
+  it('the shipped example omits the password: refused alone, accepted with the environment variable', () => {
+    const file = fileURLToPath(new URL('../../config/example.json', import.meta.url));
+    const shipped = JSON.parse(readFileSync(file, 'utf8')) as { mqtt: Record<string, unknown> };
+    expect(shipped.mqtt).not.toHaveProperty('password');
+    expect(() => loadGatewayConfig(file, {})).toThrow(/^mqtt\.password: is required/);
+    expect(loadGatewayConfig(file, { [PASSWORD_ENV]: 's3cret' }).mqtt.password).toBe('s3cret');
   });
 
   it('names a sensor port that is not declared', () => {

@@ -17,18 +17,28 @@ export interface TestBroker {
   close(): Promise<void>;
 }
 
-/** `auth`: when given, only these username/password pairs may connect (others get "not authorized"). */
-export async function startBroker(port = 0, auth?: Record<string, string>): Promise<TestBroker> {
-  const broker = await Aedes.createBroker(
-    auth
+/**
+ * `auth`: when given, only these username/password pairs may connect (others get "not authorized").
+ * `authorizeSubscribe`: when given, decides each subscription (return false to refuse it: SUBACK 0x80).
+ */
+export async function startBroker(
+  port = 0,
+  auth?: Record<string, string>,
+  authorizeSubscribe?: (clientId: string | undefined, topic: string) => boolean,
+): Promise<TestBroker> {
+  const broker = await Aedes.createBroker({
+    ...(auth
       ? {
           authenticate: (_client, username, password, done) => {
             const ok = username !== undefined && auth[username] !== undefined && auth[username] === password?.toString();
             done(null, ok);
           },
         }
-      : {},
-  );
+      : {}),
+    ...(authorizeSubscribe
+      ? { authorizeSubscribe: (client, sub, done) => done(null, authorizeSubscribe(client?.id, sub.topic) ? sub : null) }
+      : {}),
+  });
   const clients = new Map<string, Client>();
   broker.on('client', (c) => clients.set(c.id, c));
   broker.on('clientDisconnect', (c) => {

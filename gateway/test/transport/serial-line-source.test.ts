@@ -60,8 +60,8 @@ describe('SerialLineSource', () => {
     sources.push(t.source);
     await t.source.start();
     expect(t.source.state).toBe('retrying');
-    await new Promise((r) => setTimeout(r, 120));
-    expect(t.source.failures).toBeGreaterThanOrEqual(2);
+    await waitFor(() => t.source.failures >= 2, 5000, 'a second failed attempt');
+    expect(t.source.state).toBe('retrying');
     MockBinding.createPort(path, { echo: false, record: false });
     await waitFor(() => t.source.state === 'open');
     emit(t.tap, path, 'hello\n');
@@ -95,7 +95,10 @@ describe('SerialLineSource', () => {
     await t.source.stop();
     expect(port.isOpen).toBe(false);
     expect(t.source.state).toBe('closed');
-    await new Promise((r) => setTimeout(r, 100));
+    // Nothing to wait for when nothing happens: wait several retry periods (maxDelayMs 80).
+    // A longer wait only makes the check stricter, it cannot make a correct source fail.
+    await new Promise((r) => setTimeout(r, 400));
     expect(t.tap.openCount(path)).toBe(1);
+    expect(t.source.state).toBe('closed');
   });
 });
