@@ -6,6 +6,8 @@
  *
  * Exit codes: 0 normal stop, 1 start-up or runtime failure, 2 bad config or usage.
  */
+import { createInterface } from 'node:readline';
+import { Writable } from 'node:stream';
 import { Command, Option } from 'commander';
 import { hashPassword } from './broker/passwords.ts';
 import { loadServerConfig, parseServerConfig } from './config/load.ts';
@@ -32,8 +34,12 @@ program
   .command('hash-password')
   .description('read a password from stdin and print its hash for gateways[].passwordHash / buat hash kata sandi')
   .action(async () => {
-    if (process.stdin.isTTY) process.stderr.write('Ketik kata sandi lalu Enter, Ctrl-D / type the password, Enter, Ctrl-D:\n');
-    const password = (await readStdin()).replace(/\r?\n$/, '');
+    const password = process.stdin.isTTY ? await readHiddenLine() : (await readStdin()).replace(/\r?\n$/, '');
+    if (password === null) {
+      process.stderr.write('dibatalkan / cancelled\n');
+      process.exitCode = 130;
+      return;
+    }
     if (password.length === 0) {
       process.stderr.write('kata sandi kosong / empty password\n');
       process.exitCode = 2;
@@ -80,6 +86,32 @@ async function run(opts: { config?: string; logLevel: string; pretty: boolean })
   await server.stop();
   logger.flush();
   return 0;
+}
+
+/**
+ * Reads one line from the terminal without showing it: readline puts the terminal in raw mode
+ * and its echo goes to a stream that discards it; the prompt goes to stderr so stdout carries
+ * only the hash. Resolves null on Ctrl-C, and what was typed on Ctrl-D or Enter.
+ */
+function readHiddenLine(): Promise<string | null> {
+  process.stderr.write('Kata sandi (tidak ditampilkan), lalu Enter / password (not shown), then Enter: ');
+  const muted = new Writable({ write: (_chunk, _enc, cb) => cb() });
+  const rl = createInterface({ input: process.stdin, output: muted, terminal: true });
+  return new Promise((resolve) => {
+    let answer: string | null = '';
+    rl.once('line', (line) => {
+      answer = line;
+      rl.close();
+    });
+    rl.once('SIGINT', () => {
+      answer = null;
+      rl.close();
+    });
+    rl.once('close', () => {
+      process.stderr.write('\n');
+      resolve(answer);
+    });
+  });
 }
 
 function readStdin(): Promise<string> {

@@ -42,6 +42,33 @@ function runAndStop(args: string[]): Promise<{ code: number | null; stderr: stri
   });
 }
 
+/**
+ * Runs `hash-password` on a real pseudo-terminal (socat EXEC with pty: stdin and stdout are the
+ * terminal, stderr stays a pipe), types the password once the prompt is on stderr, and returns
+ * everything the terminal showed.
+ */
+function hashOnTerminal(password: string): Promise<{ code: number | null; terminal: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const cmd = `${TSX} ${MAIN} hash-password`;
+    const child = spawn('socat', ['-', `EXEC:${cmd},pty,setsid,ctty`], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+    let terminal = '';
+    let stderr = '';
+    let typed = false;
+    child.stdout.on('data', (d: Buffer) => (terminal += d.toString()));
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (!typed && stderr.includes('password')) {
+        typed = true;
+        // Enter; then Ctrl-D, which ends a line-mode read too (so an echoing build cannot hang).
+        child.stdin.write(`${password}\r`);
+        setTimeout(() => child.stdin.end('\x04'), 300);
+      }
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, terminal, stderr }));
+  });
+}
+
 describe('kentongan-server CLI', () => {
   let dir: string;
   let cleanup: () => Promise<void>;
@@ -58,6 +85,17 @@ describe('kentongan-server CLI', () => {
     const hash = res.stdout.trim();
     expect(await verifyPassword('sandi rahasia', hash)).toBe(true);
     expect(await verifyPassword('sandi rahasia\n', hash)).toBe(false);
+  });
+
+  it('hash-password on a terminal does not echo the password, prompts on stderr in Bahasa first', async () => {
+    const res = await hashOnTerminal('sandi rahasia');
+    expect(res.code).toBe(0);
+    expect(res.stderr).toMatch(/^Kata sandi .* \/ password/);
+    expect(res.terminal).not.toContain('sandi');
+    expect(res.stderr).not.toContain('sandi rahasia');
+    const hash = /scrypt\$\S+/.exec(res.terminal)?.[0];
+    expect(hash).toBeDefined();
+    expect(await verifyPassword('sandi rahasia', hash!)).toBe(true);
   });
 
   it('run with a bad config prints path: message lines and exits 2', async () => {

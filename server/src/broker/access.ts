@@ -1,7 +1,9 @@
 /**
  * Who may connect, publish and subscribe on the embedded broker (DESIGN "Security", SPEC §5):
  * - connect: only gateways from config, `username` = `clientId` = gateway id, scrypt-checked
- *   password; anything else gets CONNACK 4 (bad username or password) and is counted.
+ *   password; anything else gets CONNACK 4 (bad username or password) and is counted. After 5
+ *   failures from one address in a minute, that address gets CONNACK 5 (not authorized) without a
+ *   password check for the rest of the minute (auth-throttle.ts), counted apart.
  * - publish: a gateway only below its own `kentongan/v1/gw/<id>/`, and only the kinds it sends
  *   (readings, status, health) — never an ack, never another gateway's topics. A refused publish
  *   closes the connection (MQTT 3.1.1 has no negative PUBACK) and is counted.
@@ -18,32 +20,53 @@ import {
 } from '@kentongan/firmware-protocol';
 import type { AedesOptions, AuthenticateError, Client } from 'aedes';
 import type { Logger } from 'pino';
+import { AuthThrottle } from './auth-throttle.ts';
 import { verifyPassword } from './passwords.ts';
 
 /** Counters of refused broker operations. */
 export interface BrokerCounters {
+  /** CONNECTs refused after a password check (CONNACK 4). */
   authFailures: number;
+  /** CONNECTs refused unchecked while their address backs off (CONNACK 5). */
+  authThrottled: number;
   publishDenied: number;
   subscribeDenied: number;
   connections: number;
+  /** Connections dropped for a packet declaring more than the size limit in force. */
+  oversizePackets: number;
+  /** Connections dropped for another framing violation (see frame-scanner.ts). */
+  badFrames: number;
 }
 
 export function createBrokerCounters(): BrokerCounters {
-  return { authFailures: 0, publishDenied: 0, subscribeDenied: 0, connections: 0 };
+  return {
+    authFailures: 0,
+    authThrottled: 0,
+    publishDenied: 0,
+    subscribeDenied: 0,
+    connections: 0,
+    oversizePackets: 0,
+    badFrames: 0,
+  };
 }
 
 /** Kinds a gateway may publish below its own root. */
 const GATEWAY_PUBLISH_KINDS: ReadonlySet<string> = new Set<GatewayTopicKind>(['readings', 'status', 'health']);
 /** Checked against when the gateway id is unknown, so refusing takes as long as checking. */
 const DUMMY_HASH = 'scrypt$32768$8$1$I5oNDDq/eLgRMSr/Nt/4GQ==$HnCYIU2zy0h7tA+8ltz6hYmcuLka2oCHhPZ909dZyHc=';
-/** MQTT CONNACK return code 4 (MQTT 3.1.1 §3.2.2.3). */
+/** MQTT CONNACK return codes 4 and 5 (MQTT 3.1.1 §3.2.2.3). */
 const BAD_USERNAME_OR_PASSWORD = 4;
+const NOT_AUTHORIZED = 5;
 
 export interface AccessControlOptions {
   /** Gateway id -> password hash, from config. */
   gateways: ReadonlyMap<string, string>;
   counters: BrokerCounters;
   logger: Logger;
+  /** Clock of the failed-login back-off; `Date.now` by default. */
+  now?: () => number;
+  /** The password check; `verifyPassword` by default (tests pass a recording one). */
+  verify?: (password: Buffer | string, hash: string) => Promise<boolean>;
 }
 
 export type AccessHooks = Required<Pick<AedesOptions, 'authenticate' | 'authorizePublish' | 'authorizeSubscribe'>>;
@@ -51,18 +74,31 @@ export type AccessHooks = Required<Pick<AedesOptions, 'authenticate' | 'authoriz
 export function createAccessControl(opts: AccessControlOptions): AccessHooks {
   const { gateways, counters } = opts;
   const log = opts.logger.child({ component: 'broker-auth' });
+  const verify = opts.verify ?? verifyPassword;
+  const throttle = new AuthThrottle(opts.now ? { now: opts.now } : {});
 
-  const refuse = (client: Client, reason: string, done: (err: AuthenticateError | null, ok: boolean | null) => void) => {
+  type Done = (err: AuthenticateError | null, ok: boolean | null) => void;
+  const refuse = (client: Client, reason: string, done: Done) => {
     counters.authFailures++;
-    log.warn({ clientId: safeId(client.id), reason }, 'connection refused');
+    const remoteAddress = remoteAddressOf(client);
+    throttle.recordFailure(remoteAddress);
+    log.warn({ clientId: safeId(client.id), remoteAddress, reason }, 'connection refused');
     const err = Object.assign(new Error('bad username or password'), { returnCode: BAD_USERNAME_OR_PASSWORD });
     done(err as AuthenticateError, false);
   };
 
   return {
     authenticate(client, username, password, done) {
+      const remoteAddress = remoteAddressOf(client);
+      if (throttle.isBlocked(remoteAddress)) {
+        counters.authThrottled++;
+        log.warn({ clientId: safeId(client.id), remoteAddress }, 'connection refused: too many failed logins');
+        const err = Object.assign(new Error('not authorized'), { returnCode: NOT_AUTHORIZED });
+        done(err as AuthenticateError, false);
+        return;
+      }
       const hash = username !== undefined ? gateways.get(username) : undefined;
-      verifyPassword(password ?? Buffer.alloc(0), hash ?? DUMMY_HASH).then(
+      verify(password ?? Buffer.alloc(0), hash ?? DUMMY_HASH).then(
         (ok) => {
           if (username === undefined || username !== client.id) return refuse(client, 'username_not_client_id', done);
           if (hash === undefined) return refuse(client, 'unknown_gateway', done);
@@ -115,6 +151,12 @@ export function isAllowedSubscription(gatewayId: string, filter: string): boolea
   if (!filter.startsWith(alertsRoot)) return false;
   const rest = filter.slice(alertsRoot.length);
   return rest === '#' || rest === '+' || ID_PATTERN.test(rest);
+}
+
+/** The peer address kept by the connection (GuardedConnection or a plain socket). */
+function remoteAddressOf(client: Client): string {
+  const conn = client.conn as { remoteAddress?: unknown } | undefined;
+  return typeof conn?.remoteAddress === 'string' ? conn.remoteAddress : 'unknown';
 }
 
 function safeId(id: string | undefined): string {

@@ -6,10 +6,13 @@
  * `broker.publish`, which no client can impersonate.
  */
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { MAX_PAYLOAD_BYTES } from '@kentongan/firmware-protocol';
 import { Aedes, type Client, type PublishPacket } from 'aedes';
 import type { Logger } from 'pino';
 import { ServerError } from '../errors.ts';
-import { createAccessControl, createBrokerCounters, type BrokerCounters } from './access.ts';
+import { createAccessControl, createBrokerCounters, type AccessControlOptions, type BrokerCounters } from './access.ts';
+import { MqttFrameScanner, type FrameLimits } from './frame-scanner.ts';
+import { GuardedConnection } from './guarded-connection.ts';
 
 export interface BrokerOptions {
   host: string;
@@ -20,10 +23,24 @@ export interface BrokerOptions {
   logger: Logger;
   /** Called synchronously for every message an authenticated gateway published. */
   onGatewayMessage: (gatewayId: string, topic: string, payload: Buffer) => void;
+  /** Clock for the failed-login back-off; `Date.now` by default. */
+  now?: AccessControlOptions['now'];
 }
 
 /** Most TCP connections at once: one per gateway plus sirens and tools; bounds memory. */
 const MAX_CONNECTIONS = 1024;
+
+/**
+ * Packet size limits checked on the fixed header, before aedes buffers anything. Once
+ * authenticated: the largest payload (MAX_PAYLOAD_BYTES) plus 1 KiB for topic and packet id.
+ * Before: 4 KiB, far above a CONNECT with a 32-character id, user name and password (no will
+ * of that size is sent by our gateways), and 8 KiB in all, since mqtt.js waits for CONNACK.
+ */
+export const FRAME_LIMITS: FrameLimits = {
+  maxRemainingLength: MAX_PAYLOAD_BYTES + 1024,
+  preAuthMaxRemainingLength: 4 * 1024,
+  preAuthMaxBytes: 8 * 1024,
+};
 
 export interface EmbeddedBroker {
   readonly counters: BrokerCounters;
@@ -44,8 +61,21 @@ export async function createBroker(opts: BrokerOptions): Promise<EmbeddedBroker>
   const log = opts.logger.child({ component: 'broker' });
   const counters = createBrokerCounters();
   const connected = new Map<string, Client>();
+  const access = createAccessControl({
+    gateways: opts.gateways,
+    counters,
+    logger: opts.logger,
+    ...(opts.now ? { now: opts.now } : {}),
+  });
   const aedes = await Aedes.createBroker({
-    ...createAccessControl({ gateways: opts.gateways, counters, logger: opts.logger }),
+    ...access,
+    authenticate(client, username, password, done) {
+      access.authenticate(client, username, password, (err, ok) => {
+        // Raise the frame limit before aedes sends CONNACK, so the first big batch is let through.
+        if (!err && ok && client.conn instanceof GuardedConnection) client.conn.markAuthenticated();
+        done(err, ok);
+      });
+    },
     // Gateway ids are up to 32 characters (ID_PATTERN); aedes' default limit is 23.
     maxClientsIdLength: 64,
     published(packet, client, done) {
@@ -78,7 +108,15 @@ export async function createBroker(opts: BrokerOptions): Promise<EmbeddedBroker>
     counters.connections++;
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
-    aedes.handle(socket);
+    const conn = new GuardedConnection(socket, new MqttFrameScanner(FRAME_LIMITS), (v) => {
+      if (v.violation === 'oversize') counters.oversizePackets++;
+      else counters.badFrames++;
+      log.warn(
+        { remoteAddress: conn.remoteAddress, violation: v.violation, packetType: v.packetType, remainingLength: v.remainingLength, limit: v.limit },
+        'connection dropped: bad MQTT frame',
+      );
+    });
+    aedes.handle(conn);
   });
   tcp.maxConnections = MAX_CONNECTIONS;
   let port = 0;

@@ -10,16 +10,18 @@ import { serverConfigSchema, type ServerConfig } from './schema.ts';
 
 /**
  * Validates a config object (already parsed from JSON) and fills in defaults. Besides the schema
- * it checks what a schema cannot see: duplicate ids and references between sections (a sensor's
- * site, a site's area, a rule's sensor), because an alert without a known area cannot be routed.
+ * it checks what a schema cannot see: duplicate ids, and (through the alert engine's
+ * `validateAlertConfig`) references between sections (a sensor's site, a site's area, a rule's
+ * sensor), because an alert without a known area cannot be routed.
  * @throws ConfigError with `path: message` lines.
  */
 export function parseServerConfig(json: unknown): ServerConfig {
   const result = serverConfigSchema.safeParse(json);
   if (!result.success) throw new ConfigError(formatZodError(result.error).split('\n'), { cause: result.error });
-  // The alert engine's own checks (rule thresholds, references) run here too, so that every
-  // config problem is reported at load time with the same `path: message` lines.
-  const problems = [...new Set([...crossReferenceProblems(result.data), ...validateAlertConfig(result.data)])];
+  // Each check has one owner, so each problem prints once. The alert engine owns what it needs
+  // to route alerts (references site -> area, sensor -> site, rule -> sensor; rule and channel
+  // ids; thresholds) and runs the same checks when it starts; here only the remaining ids.
+  const problems = [...duplicateIdProblems(result.data), ...validateAlertConfig(result.data)];
   if (problems.length > 0) throw new ConfigError(problems);
   return result.data;
 }
@@ -44,30 +46,19 @@ export async function loadServerConfig(path: string): Promise<ServerConfig> {
   return parseServerConfig(json);
 }
 
-function crossReferenceProblems(config: ServerConfig): string[] {
+/** Duplicate ids of the sections the alert engine does not check itself. */
+function duplicateIdProblems(config: ServerConfig): string[] {
   const problems: string[] = [];
-  const uniqueIds = (section: string, items: readonly { id: string }[]): Set<string> => {
+  const uniqueIds = (section: string, items: readonly { id: string }[]): void => {
     const seen = new Set<string>();
     items.forEach((item, i) => {
       if (seen.has(item.id)) problems.push(`${section}.${i}.id: duplicate id "${item.id}"`);
       seen.add(item.id);
     });
-    return seen;
   };
   uniqueIds('gateways', config.gateways);
-  const areas = uniqueIds('areas', config.areas);
-  const sites = uniqueIds('sites', config.sites);
-  const sensors = uniqueIds('sensors', config.sensors);
-  uniqueIds('rules', config.rules);
-  uniqueIds('notify.channels', config.notify.channels);
-  config.sites.forEach((s, i) => {
-    if (!areas.has(s.areaId)) problems.push(`sites.${i}.areaId: unknown area "${s.areaId}"`);
-  });
-  config.sensors.forEach((s, i) => {
-    if (!sites.has(s.siteId)) problems.push(`sensors.${i}.siteId: unknown site "${s.siteId}"`);
-  });
-  config.rules.forEach((r, i) => {
-    if (!sensors.has(r.sensorId)) problems.push(`rules.${i}.sensorId: unknown sensor "${r.sensorId}"`);
-  });
+  uniqueIds('areas', config.areas);
+  uniqueIds('sites', config.sites);
+  uniqueIds('sensors', config.sensors);
   return problems;
 }

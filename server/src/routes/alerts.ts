@@ -56,7 +56,7 @@ export const alertRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { de
     '/alerts',
     {
       schema: {
-        summary: 'Alerts / peringatan',
+        summary: 'Daftar peringatan / alerts',
         tags: ['alerts'],
         querystring: alertsQuery,
         response: { 200: z.object({ alerts: z.array(alertSchema) }), 400: errorResponse },
@@ -72,7 +72,7 @@ export const alertRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { de
     '/alerts/:id',
     {
       schema: {
-        summary: 'One alert with its audit trail / satu peringatan dengan jejak auditnya',
+        summary: 'Satu peringatan dengan jejak auditnya / one alert with its audit trail',
         tags: ['alerts'],
         params: alertParams,
         response: { 200: alertDetailResponse, 404: errorResponse },
@@ -81,7 +81,7 @@ export const alertRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { de
     async (request) => {
       const { id } = request.params;
       const alert = engine.getAlert(id);
-      if (!alert) throw new HttpError(404, 'ALERT_NOT_FOUND', `unknown alert "${id}" / peringatan tidak dikenal`);
+      if (!alert) throw new HttpError(404, 'ALERT_NOT_FOUND', `peringatan tidak dikenal "${id}" / unknown alert "${id}"`);
       return { alert: present(alert), events: auditTrailOf(engine, id) };
     },
   );
@@ -91,7 +91,7 @@ export const alertRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { de
       `/alerts/:id/${action}`,
       {
         schema: {
-          summary: action === 'acknowledge' ? 'Acknowledge an alert / terima peringatan' : 'Resolve an alert / selesaikan peringatan',
+          summary: action === 'acknowledge' ? 'Terima peringatan / acknowledge an alert' : 'Selesaikan peringatan / resolve an alert',
           tags: ['alerts'],
           params: alertParams,
           body: alertActionBody,
@@ -100,7 +100,7 @@ export const alertRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { de
       },
       async (request) => {
         const { id } = request.params;
-        if (!engine.getAlert(id)) throw new HttpError(404, 'ALERT_NOT_FOUND', `unknown alert "${id}" / peringatan tidak dikenal`);
+        if (!engine.getAlert(id)) throw new HttpError(404, 'ALERT_NOT_FOUND', `peringatan tidak dikenal "${id}" / unknown alert "${id}"`);
         const { by, note } = request.body;
         const alert = action === 'acknowledge' ? engine.acknowledge(id, by, note ?? null) : engine.resolve(id, by, note ?? null);
         request.log.info({ alertId: id, action, by }, 'alert updated by operator');
@@ -111,7 +111,7 @@ export const alertRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { de
 
   app.get(
     '/areas',
-    { schema: { summary: 'Current level per area / level saat ini per wilayah', tags: ['alerts'], response: { 200: areasResponse } } },
+    { schema: { summary: 'Level saat ini per wilayah / current level per area', tags: ['alerts'], response: { 200: areasResponse } } },
     async () => {
       const levels = engine.areaLevels();
       const active = engine.listAlerts({ state: 'active' });

@@ -63,9 +63,10 @@ export function installErrorHandlers(app: FastifyInstance): void {
     request.log.error({ err }, 'request failed');
     return reply
       .code(500)
-      .send({ error: { code: 'INTERNAL', message: 'internal error / kesalahan internal; see the server log' } });
+      .send({ error: { code: 'INTERNAL', message: 'kesalahan internal, lihat log server / internal error, see the server log' } });
   });
   app.setNotFoundHandler((request, reply) => {
-    reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no route ${request.method} ${request.url.slice(0, 200)}` } });
+    const route = `${request.method} ${request.url.slice(0, 200)}`;
+    reply.code(404).send({ error: { code: 'NOT_FOUND', message: `rute tidak ada: ${route} / no route ${route}` } });
   });
 }

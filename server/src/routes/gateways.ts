@@ -12,7 +12,7 @@ import { toWib } from './time.ts';
 export const gatewayRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { deps }) => {
   app.get(
     '/gateways',
-    { schema: { summary: 'Gateways and their health / gateway dan kesehatannya', tags: ['gateways'], response: { 200: gatewaysResponse } } },
+    { schema: { summary: 'Gateway dan kesehatannya / gateways and their health', tags: ['gateways'], response: { 200: gatewaysResponse } } },
     async () => {
       const states = deps.gatewayState.list();
       const activity = deps.ingest.gatewayActivity();

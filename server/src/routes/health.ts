@@ -9,7 +9,7 @@ export const healthRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { d
     '/health',
     {
       schema: {
-        summary: 'Server health / kesehatan server',
+        summary: 'Kesehatan server / server health',
         tags: ['system'],
         response: { 200: healthResponse, 503: healthResponse },
       },

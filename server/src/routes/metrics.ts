@@ -21,7 +21,7 @@ interface Metric {
 export const metricsRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { deps }) => {
   app.get(
     '/metrics',
-    { schema: { summary: 'Metrics (Prometheus text or JSON) / metrik', tags: ['system'], querystring: metricsQuery } },
+    { schema: { summary: 'Metrik (teks Prometheus atau JSON) / metrics (Prometheus text or JSON)', tags: ['system'], querystring: metricsQuery } },
     async (request, reply) => {
       const metrics = collect(deps);
       if (request.query.format === 'json') {
@@ -72,6 +72,9 @@ export function collect(deps: AppDeps): Metric[] {
     one('kentongan_ack_publish_errors_total', 'counter', 'Acks that could not be published', ing.ackPublishErrors),
     one('kentongan_alert_engine_errors_total', 'counter', 'Exceptions from the alert engine during ingest', ing.engineErrors),
     one('kentongan_mqtt_auth_failures_total', 'counter', 'Refused MQTT connections', brk.authFailures),
+    one('kentongan_mqtt_auth_throttled_total', 'counter', 'MQTT connections refused unchecked after repeated failed logins', brk.authThrottled),
+    one('kentongan_mqtt_oversize_packets_total', 'counter', 'MQTT connections dropped for a packet over the size limit', brk.oversizePackets),
+    one('kentongan_mqtt_bad_frames_total', 'counter', 'MQTT connections dropped for another framing violation', brk.badFrames),
     one('kentongan_mqtt_publish_denied_total', 'counter', 'Refused MQTT publishes', brk.publishDenied),
     one('kentongan_mqtt_subscribe_denied_total', 'counter', 'Refused MQTT subscriptions', brk.subscribeDenied),
     one('kentongan_mqtt_connections_total', 'counter', 'TCP connections accepted by the broker', brk.connections),

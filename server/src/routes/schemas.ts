@@ -144,8 +144,8 @@ export const alertsQuery = z.strictObject({
 export const alertParams = z.object({ id: z.string().min(1).max(64) });
 
 export const alertActionBody = z.strictObject({
-  by: z.string().trim().min(1).max(64).describe('Operator name / nama petugas'),
-  note: z.string().max(1000).nullable().optional().describe('Optional note / catatan'),
+  by: z.string().trim().min(1).max(64).describe('Nama petugas / operator name'),
+  note: z.string().max(1000).nullable().optional().describe('Catatan (boleh kosong) / optional note'),
 });
 
 export const areasResponse = z.object({

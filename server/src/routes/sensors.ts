@@ -12,7 +12,7 @@ export const sensorRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { d
     '/sensors/:id/readings',
     {
       schema: {
-        summary: 'Reading history of a sensor / riwayat data sensor',
+        summary: 'Riwayat data sensor / reading history of a sensor',
         tags: ['sensors'],
         params: sensorParams,
         querystring: historyQuery,
@@ -25,10 +25,10 @@ export const sensorRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { d
       const to = request.query.to ? new Date(request.query.to) : deps.now();
       const from = request.query.from ? new Date(request.query.from) : new Date(to.getTime() - DAY_MS);
       if (from.getTime() > to.getTime()) {
-        throw new HttpError(400, 'VALIDATION_FAILED', 'querystring: from must not be after to');
+        throw new HttpError(400, 'VALIDATION_FAILED', 'querystring: from tidak boleh sesudah to / from must not be after to');
       }
       const known = deps.config.sensors.some((s) => s.id === id) || deps.store.latest(id).length > 0;
-      if (!known) throw new HttpError(404, 'SENSOR_NOT_FOUND', `unknown sensor "${id}" / sensor tidak dikenal`);
+      if (!known) throw new HttpError(404, 'SENSOR_NOT_FOUND', `sensor tidak dikenal "${id}" / unknown sensor "${id}"`);
       // One more than asked tells whether the window was cut.
       const rows = deps.store.history({ sensorId: id, quantity, from, to, limit: limit + 1 });
       const truncated = rows.length > limit;

@@ -12,7 +12,7 @@ import { toWib } from './time.ts';
 export const sitesRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { deps }) => {
   app.get(
     '/sites',
-    { schema: { summary: 'Sites, sensors and latest values / lokasi, sensor dan nilai terakhir', tags: ['sites'], response: { 200: sitesResponse } } },
+    { schema: { summary: 'Lokasi, sensor dan nilai terakhir / sites, sensors and latest values', tags: ['sites'], response: { 200: sitesResponse } } },
     async () => {
       const { config, store } = deps;
       const latestBySensor = groupBy(store.latest(), (r) => r.sensorId);

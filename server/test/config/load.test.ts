@@ -72,8 +72,59 @@ describe('parseServerConfig', () => {
         'rules.0.sensorId: unknown sensor "ghost"',
       ]),
     );
-    // Reported once even though both the core and the alert engine check references.
+    // References are checked in one place (the alert engine's validateAlertConfig): once each.
     expect(lines.filter((l) => l.startsWith('sites.0.areaId')).length).toBe(1);
+  });
+
+  it('prints every problem once: each check has one owner', () => {
+    const rule = (id: string, sensorId: string) => ({
+      id,
+      kind: 'threshold',
+      hazard: 'flood',
+      sensorId,
+      quantity: 'water_level',
+      levels: { Waspada: { raise: 60, clear: 55 } },
+    });
+    const lines = linesOf(() =>
+      parseServerConfig({
+        gateways: [
+          { id: 'gw-1', passwordHash: HASH },
+          { id: 'gw-1', passwordHash: HASH },
+        ],
+        areas: [
+          { id: 'a1', name: 'A' },
+          { id: 'a1', name: 'A lagi' },
+        ],
+        sites: [
+          { id: 's1', name: 'S', areaId: 'a1', lat: 0, lon: 0 },
+          { id: 's1', name: 'S lagi', areaId: 'nowhere', lat: 0, lon: 0 },
+        ],
+        sensors: [
+          { id: 'wl-1', siteId: 's1', type: 'water_level' },
+          { id: 'wl-1', siteId: 'no-site', type: 'water_level' },
+        ],
+        rules: [rule('r', 'wl-1'), rule('r', 'ghost')],
+        notify: {
+          channels: [
+            { kind: 'console', id: 'c' },
+            { kind: 'console', id: 'c' },
+          ],
+        },
+      }),
+    );
+    expect(lines.sort()).toEqual(
+      [
+        'gateways.1.id: duplicate id "gw-1"',
+        'areas.1.id: duplicate id "a1"',
+        'sites.1.id: duplicate id "s1"',
+        'sites.1.areaId: unknown area "nowhere"',
+        'sensors.1.id: duplicate id "wl-1"',
+        'sensors.1.siteId: unknown site "no-site"',
+        'rules.1.id: duplicate rule id "r"',
+        'rules.1.sensorId: unknown sensor "ghost"',
+        'notify.channels.1.id: duplicate channel id "c"',
+      ].sort(),
+    );
   });
 });
 

@@ -168,6 +168,9 @@ describe('HTTP API', () => {
       h.ingest.counters.readingsStored = 4;
       h.ingest.counters.rejected.invalid_json = 2;
       h.broker.counters.authFailures = 3;
+      h.broker.counters.authThrottled = 5;
+      h.broker.counters.oversizePackets = 6;
+      h.broker.counters.badFrames = 7;
       h.engine.levels = { jatinangor: 'Awas' };
       const res = await app.inject('/api/v1/metrics');
       expect(res.statusCode).toBe(200);
@@ -175,6 +178,9 @@ describe('HTTP API', () => {
       expect(res.body).toContain('# TYPE kentongan_readings_stored_total counter\nkentongan_readings_stored_total 4\n');
       expect(res.body).toContain('kentongan_ingest_rejected_total{reason="invalid_json"} 2');
       expect(res.body).toContain('kentongan_mqtt_auth_failures_total 3');
+      expect(res.body).toContain('kentongan_mqtt_auth_throttled_total 5');
+      expect(res.body).toContain('kentongan_mqtt_oversize_packets_total 6');
+      expect(res.body).toContain('kentongan_mqtt_bad_frames_total 7');
       expect(res.body).toContain('kentongan_store_readings 4');
       expect(res.body).toContain('kentongan_area_level{area="jatinangor"} 3');
       expect(res.body).toContain('kentongan_sensor_sequence_gaps{sensor="wl-1"} 0');
