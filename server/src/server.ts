@@ -4,8 +4,8 @@
  * Start order: database -> alert engine (created) -> broker (created, not yet listening) ->
  * ingest -> engine started (publishes area levels) -> broker listens -> HTTP listens.
  * `stop()` runs the reverse: HTTP closes (no more
- * operator actions), the broker closes (no more readings; gateways keep unacked batches
- * queued), the engine stops after its in-flight notifications settle, the database closes
+ * operator actions), ingest commits and acks the batches it has queued (group commit), the
+ * broker closes (no more readings; gateways keep unacked batches queued), the engine stops after its in-flight notifications settle, the database closes
  * last. Closing the inputs before the engine means no reading is stored and acked that
  * detection did not see.
  */
@@ -119,7 +119,12 @@ export async function startServer(config: ServerConfig, deps: StartServerDeps = 
       logger,
       now,
       knownSensors: new Set(config.sensors.map((s) => s.id)),
+      sensorGateway: new Map(config.sensors.flatMap((s) => (s.gatewayId ? [[s.id, s.gatewayId] as const] : []))),
     });
+    // Runs before the broker closes (cleanups run in reverse): queued batches are committed and
+    // acked while acks can still go out, and the engine (stopped later) sees their readings.
+    const ingestRef = ingest;
+    cleanups.push(() => ingestRef.stop());
     engine.start();
 
     const mqttPort = await mqtt.listen();

@@ -60,5 +60,11 @@ function duplicateIdProblems(config: ServerConfig): string[] {
   uniqueIds('areas', config.areas);
   uniqueIds('sites', config.sites);
   uniqueIds('sensors', config.sensors);
+  const gateways = new Set(config.gateways.map((g) => g.id));
+  config.sensors.forEach((s, i) => {
+    if (s.gatewayId !== undefined && !gateways.has(s.gatewayId)) {
+      problems.push(`sensors.${i}.gatewayId: unknown gateway "${s.gatewayId}"`);
+    }
+  });
   return problems;
 }

@@ -83,7 +83,20 @@ export const serverConfigSchema = z.strictObject({
       }),
     )
     .default([]),
-  sensors: z.array(z.strictObject({ id, siteId: id, type: z.string().max(32) })).default([]),
+  sensors: z
+    .array(
+      z.strictObject({
+        id,
+        siteId: id,
+        type: z.string().max(32),
+        /**
+         * The one gateway allowed to send this sensor's readings. Set it: without it any
+         * authenticated gateway could write (or pre-empt the keys of) this sensor's readings.
+         */
+        gatewayId: id.optional(),
+      }),
+    )
+    .default([]),
   rules: z.array(ruleSchema).default([]),
   notify: z
     .strictObject({

@@ -40,7 +40,16 @@ export type ParsedBatch =
  * @param payload raw MQTT payload.
  * @param topicGatewayId the gateway id of the topic (= the authenticated client).
  */
-export function parseBatch(payload: Buffer, topicGatewayId: string): ParsedBatch {
+/**
+ * Parses and validates one readings message. `checkReading` may refuse a schema-valid reading
+ * for a reason of the deployment (e.g. a sensor bound to another gateway); it returns the
+ * reason, or null to accept.
+ */
+export function parseBatch(
+  payload: Buffer,
+  topicGatewayId: string,
+  checkReading: (reading: Reading) => string | null = () => null,
+): ParsedBatch {
   if (payload.length > MAX_PAYLOAD_BYTES) {
     return { ok: false, reason: 'too_large', error: `payload too large: ${payload.length} > ${MAX_PAYLOAD_BYTES} bytes` };
   }
@@ -69,8 +78,13 @@ export function parseBatch(payload: Buffer, topicGatewayId: string): ParsedBatch
   const rejected: Rejection[] = [];
   envelope.data.readings.forEach((raw, index) => {
     const r = readingSchema.safeParse(raw);
-    if (r.success) valid.push(r.data);
-    else rejected.push({ index, reason: truncate(formatZodError(r.error).replaceAll('\n', '; ')) });
+    if (!r.success) {
+      rejected.push({ index, reason: truncate(formatZodError(r.error).replaceAll('\n', '; ')) });
+      return;
+    }
+    const refused = checkReading(r.data);
+    if (refused === null) valid.push(r.data);
+    else rejected.push({ index, reason: truncate(refused) });
   });
   return { ok: true, envelope: envelope.data, valid, rejected };
 }

@@ -29,6 +29,10 @@ export interface IngestCounters {
   readingsRejected: number;
   /** Stored readings from sensors the config does not list. */
   readingsUnregisteredSensor: number;
+  /** Readings refused because their sensor is bound to another gateway. */
+  readingsWrongGateway: number;
+  /** Readings stored but kept from detection: stamped too far in the future. */
+  readingsFutureNotEvaluated: number;
   statusMessages: number;
   healthMessages: number;
   /** Whole messages refused, by reason. */
@@ -36,6 +40,10 @@ export interface IngestCounters {
   ackPublishErrors: number;
   /** Exceptions thrown by the alert engine while evaluating stored readings. */
   engineErrors: number;
+  /** Group commits run (each writes one or more batches in one transaction). */
+  flushes: number;
+  /** Group transactions that failed; their batches were then retried one by one. */
+  flushFailures: number;
 }
 
 export function createIngestCounters(): IngestCounters {
@@ -47,10 +55,14 @@ export function createIngestCounters(): IngestCounters {
     conflicts: 0,
     readingsRejected: 0,
     readingsUnregisteredSensor: 0,
+    readingsWrongGateway: 0,
+    readingsFutureNotEvaluated: 0,
     statusMessages: 0,
     healthMessages: 0,
     rejected: Object.fromEntries(INGEST_REJECT_REASONS.map((r) => [r, 0])) as Record<IngestRejectReason, number>,
     ackPublishErrors: 0,
     engineErrors: 0,
+    flushes: 0,
+    flushFailures: 0,
   };
 }

@@ -61,6 +61,10 @@ export function collect(deps: AppDeps): Metric[] {
     one('kentongan_readings_conflict_total', 'counter', 'Duplicate keys carrying different data', ing.conflicts),
     one('kentongan_readings_rejected_total', 'counter', 'Readings refused as invalid', ing.readingsRejected),
     one('kentongan_readings_unregistered_sensor_total', 'counter', 'Stored readings of sensors not in config', ing.readingsUnregisteredSensor),
+    one('kentongan_readings_wrong_gateway_total', 'counter', 'Readings refused: sensor bound to another gateway', ing.readingsWrongGateway),
+    one('kentongan_readings_future_not_evaluated_total', 'counter', 'Readings stored but kept from detection: stamped too far in the future', ing.readingsFutureNotEvaluated),
+    one('kentongan_ingest_flushes_total', 'counter', 'Group commits of queued batches', ing.flushes),
+    one('kentongan_ingest_flush_failures_total', 'counter', 'Group commits that failed (nothing in them acked)', ing.flushFailures),
     {
       name: 'kentongan_ingest_rejected_total',
       help: 'Whole MQTT messages refused, by reason',

@@ -4,8 +4,8 @@
  *
  * The interface is synchronous because SQLite (better-sqlite3) is, and a synchronous commit keeps
  * ingest simple: store, then ack, then detect, one batch at a time. A network store (InfluxDB)
- * will need an async variant of `insertBatch`; ingest is the only writer, so that change stays
- * in one place.
+ * will need an async variant of `insertBatch`/`insertBatches`; ingest is the only writer, so that
+ * change stays in one place.
  */
 import type { Quantity, Reading } from '@kentongan/firmware-protocol';
 import type { StoredReading } from '../alerts/types.ts';
@@ -24,6 +24,22 @@ export interface InsertResult {
    * reading wins; these are counted and logged so the fault is visible.
    */
   conflicts: number;
+}
+
+/** Event time, then epoch and seq: the order of `InsertResult.stored` (and of what ingest hands to detection). */
+export function byEventTime(a: StoredReading, b: StoredReading): number {
+  // Both are UTC ISO strings with milliseconds (readingSchema), so text order is time order.
+  return a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : a.epoch - b.epoch || a.seq - b.seq;
+}
+
+/** One batch of a group commit (`insertBatches`). */
+export interface BatchToStore {
+  /** The authenticated gateway that delivered the batch (provenance). */
+  gatewayId: string;
+  /** Readings already validated with `readingSchema`. */
+  readings: readonly Reading[];
+  /** Server time of arrival. */
+  receivedAt: Date;
 }
 
 /** A bounded history query. `from`/`to` are inclusive; both optional. */
@@ -59,6 +75,14 @@ export interface ReadingStore {
    * @param receivedAt server time of arrival.
    */
   insertBatch(gatewayId: string, readings: readonly Reading[], receivedAt: Date): InsertResult;
+  /**
+   * Group commit: stores several batches in **one** transaction, so they share one durable commit
+   * (one fsync) instead of paying one each. Returns one result per batch, in the given order;
+   * duplicates are judged in that order too, so a reading carried by two of the batches is stored
+   * by the first and counted as a duplicate of the second. When this returns, every batch is
+   * durable; when it throws, none of them was stored (all or nothing).
+   */
+  insertBatches(batches: readonly BatchToStore[]): InsertResult[];
   /** The latest reading (by event time) per sensor and quantity; of one sensor when given. */
   latest(sensorId?: string): StoredReading[];
   /** Readings of one sensor and quantity in a time window, in ascending time order. */

@@ -1,11 +1,19 @@
 /**
  * `ReadingStore` on the shared SQLite file (tables from migrations.ts). Every statement is
- * prepared once; a batch is one transaction, so either all of its new readings are committed
- * or none are.
+ * prepared once; a call is one transaction (`insertBatch`: one batch, `insertBatches`: a group
+ * of batches), so either all of its new readings are committed or none are.
  */
 import type Database from 'better-sqlite3';
 import type { Quantity, Reading } from '@kentongan/firmware-protocol';
-import type { HistoryQuery, InsertResult, ReadingStore, SequenceStats, StoredReading } from './reading-store.ts';
+import {
+  byEventTime,
+  type BatchToStore,
+  type HistoryQuery,
+  type InsertResult,
+  type ReadingStore,
+  type SequenceStats,
+  type StoredReading,
+} from './reading-store.ts';
 
 interface ReadingRow {
   gateway_id: string;
@@ -29,10 +37,22 @@ interface SequenceRow {
   last_received_ms: number;
 }
 
+/** (sensor, epoch) pairs whose highest seq is remembered; past this the map is emptied (bounds memory). */
+const MAX_SEQ_HIGH_ENTRIES = 10_000;
+
 const READING_COLUMNS = 'gateway_id, sensor_id, epoch, seq, quantity, value, unit, ts_ms, quality, received_ms';
 
 export class SqliteReadingStore implements ReadingStore {
   private readonly seqSeen: Database.Statement<[string, number, number], unknown>;
+  private readonly seqMax: Database.Statement<[string, number], { max_seq: number }>;
+  /**
+   * Per sensor and epoch, a bound at or above the highest seq stored (-1: none): a reading above
+   * it is certainly a new sequence number, which spares the `seqSeen` lookup for the usual case
+   * of readings arriving in order. Raised as rows are inserted; a rollback leaves it too high,
+   * which is safe (it only costs a lookup). It could only be too low if another writer inserted
+   * readings behind this store's back; this store is the only writer of `readings`.
+   */
+  private readonly seqHigh = new Map<string, number>();
   private readonly insert: Database.Statement<unknown[]>;
   private readonly existing: Database.Statement<[string, number, number, string], { value: number; ts_ms: number }>;
   private readonly upsertLatest: Database.Statement<[string, string, number | bigint, number]>;
@@ -44,10 +64,11 @@ export class SqliteReadingStore implements ReadingStore {
   private readonly historyStmt: Database.Statement<[string, string, number, number, number], ReadingRow>;
   private readonly countStmt: Database.Statement<[], { value: number }>;
   private readonly sequenceStmt: Database.Statement<[{ sensorId: string | null }], SequenceRow>;
-  private readonly insertTx: (gatewayId: string, readings: readonly Reading[], receivedAt: Date) => InsertResult;
+  private readonly insertTx: (batches: readonly BatchToStore[]) => InsertResult[];
 
   constructor(db: Database.Database) {
     this.seqSeen = db.prepare('SELECT 1 FROM readings WHERE sensor_id = ? AND epoch = ? AND seq = ? LIMIT 1');
+    this.seqMax = db.prepare('SELECT max_seq FROM sequence_stats WHERE sensor_id = ? AND epoch = ?');
     // ON CONFLICT on the key only (not INSERT OR IGNORE, which would also swallow NOT NULL
     // violations): a redelivered reading is a no-op, anything else still fails loudly.
     this.insert = db.prepare(
@@ -86,13 +107,22 @@ export class SqliteReadingStore implements ReadingStore {
     this.sequenceStmt = db.prepare(
       'SELECT * FROM sequence_stats WHERE @sensorId IS NULL OR sensor_id = @sensorId ORDER BY sensor_id, epoch DESC',
     );
-    this.insertTx = db.transaction((gatewayId, readings, receivedAt) => this.insertRows(gatewayId, readings, receivedAt));
+    // Batches are written one after the other on the same connection, so a later batch sees the
+    // earlier ones' rows (uncommitted, same transaction) and counts their readings as duplicates.
+    this.insertTx = db.transaction((batches: readonly BatchToStore[]) =>
+      batches.map((b) => this.insertRows(b.gatewayId, b.readings, b.receivedAt)),
+    );
   }
 
   insertBatch(gatewayId: string, readings: readonly Reading[], receivedAt: Date): InsertResult {
-    const result = this.insertTx(gatewayId, readings, receivedAt);
-    result.stored.sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : a.epoch - b.epoch || a.seq - b.seq));
-    return result;
+    return this.insertBatches([{ gatewayId, readings, receivedAt }])[0]!;
+  }
+
+  insertBatches(batches: readonly BatchToStore[]): InsertResult[] {
+    if (batches.length === 0) return [];
+    const results = this.insertTx(batches);
+    for (const result of results) result.stored.sort(byEventTime);
+    return results;
   }
 
   private insertRows(gatewayId: string, readings: readonly Reading[], receivedAt: Date): InsertResult {
@@ -105,9 +135,14 @@ export class SqliteReadingStore implements ReadingStore {
     // not once per reading: a batch holds hundreds of readings of a few sensors.
     const latest = new Map<string, { sensorId: string; quantity: string; rowId: number | bigint; tsMs: number }>();
     const sequences = new Map<string, { sensorId: string; epoch: number; min: number; max: number; distinct: number }>();
+    // Emptied only between batches: sequence_stats then includes every row written so far, so
+    // the bounds reloaded from it are exact (within a batch it lags until the upsert below).
+    if (this.seqHigh.size >= MAX_SEQ_HIGH_ENTRIES) this.seqHigh.clear();
     for (const r of readings) {
       const tsMs = Date.parse(r.ts);
-      const newSeq = this.seqSeen.get(r.sensorId, r.epoch, r.seq) === undefined;
+      const seqKey = `${r.sensorId}\u0000${r.epoch}`;
+      const high = this.seqHighOf(seqKey, r.sensorId, r.epoch);
+      const newSeq = r.seq > high || this.seqSeen.get(r.sensorId, r.epoch, r.seq) === undefined;
       const info = this.insert.run(
         gatewayId, r.sensorId, r.epoch, r.seq, r.quantity, r.value, r.unit, tsMs, r.quality, receivedMs,
       );
@@ -120,8 +155,8 @@ export class SqliteReadingStore implements ReadingStore {
       const latestKey = `${r.sensorId}\u0000${r.quantity}`;
       const prev = latest.get(latestKey);
       if (!prev || tsMs >= prev.tsMs) latest.set(latestKey, { sensorId: r.sensorId, quantity: r.quantity, rowId: info.lastInsertRowid, tsMs });
+      if (r.seq > high) this.seqHigh.set(seqKey, r.seq);
       if (newSeq) {
-        const seqKey = `${r.sensorId}\u0000${r.epoch}`;
         const s = sequences.get(seqKey);
         if (s) {
           s.min = Math.min(s.min, r.seq);
@@ -147,6 +182,16 @@ export class SqliteReadingStore implements ReadingStore {
     for (const q of sequences.values()) this.upsertSequence.run({ ...q, receivedMs });
     if (stored.length > 0) this.addTotal.run(stored.length);
     return { stored, duplicates, conflicts };
+  }
+
+  private seqHighOf(key: string, sensorId: string, epoch: number): number {
+    let high = this.seqHigh.get(key);
+    if (high === undefined) {
+      // sequence_stats is written in the same transaction as the rows, so its max_seq is exact.
+      high = this.seqMax.get(sensorId, epoch)?.max_seq ?? -1;
+      this.seqHigh.set(key, high);
+    }
+    return high;
   }
 
   latest(sensorId?: string): StoredReading[] {

@@ -76,6 +76,19 @@ describe('parseServerConfig', () => {
     expect(lines.filter((l) => l.startsWith('sites.0.areaId')).length).toBe(1);
   });
 
+  it('refuses a sensor bound to a gateway that is not configured', () => {
+    const config = {
+      gateways: [{ id: 'gw-a', passwordHash: HASH }],
+      areas: [{ id: 'a', name: 'A' }],
+      sites: [{ id: 's', name: 'S', areaId: 'a', lat: -6.9, lon: 107.7 }],
+      sensors: [
+        { id: 'wl-1', siteId: 's', type: 'water_level', gatewayId: 'gw-a' },
+        { id: 'wl-2', siteId: 's', type: 'water_level', gatewayId: 'gw-typo' },
+      ],
+    };
+    expect(() => parseServerConfig(config)).toThrow(/^sensors\.1\.gatewayId: unknown gateway "gw-typo"$/m);
+  });
+
   it('prints every problem once: each check has one owner', () => {
     const rule = (id: string, sensorId: string) => ({
       id,

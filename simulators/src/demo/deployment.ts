@@ -38,7 +38,8 @@ export function demoServerConfig(opts: {
     gateways: [{ id: DEMO_GATEWAY_ID, passwordHash: opts.gatewayPasswordHash }],
     areas,
     sites,
-    sensors,
+    // Bind each sensor to the demo gateway: no other gateway may send its readings.
+    sensors: sensors?.map((sensor) => ({ ...sensor, gatewayId: DEMO_GATEWAY_ID })),
     rules,
     notify: {
       ...notify,
