@@ -94,9 +94,11 @@ async function run(opts: { config?: string; logLevel: string; pretty: boolean })
  * only the hash. Resolves null on Ctrl-C, and what was typed on Ctrl-D or Enter.
  */
 function readHiddenLine(): Promise<string | null> {
-  process.stderr.write('Kata sandi (tidak ditampilkan), lalu Enter / password (not shown), then Enter: ');
   const muted = new Writable({ write: (_chunk, _enc, cb) => cb() });
   const rl = createInterface({ input: process.stdin, output: muted, terminal: true });
+  // The prompt only once the terminal is in raw mode: a person (or a test) typing right after
+  // seeing it must not have the first characters echoed by the terminal's cooked mode.
+  process.stderr.write('Kata sandi (tidak ditampilkan), lalu Enter / password (not shown), then Enter: ');
   return new Promise((resolve) => {
     let answer: string | null = '';
     rl.once('line', (line) => {

@@ -2,7 +2,12 @@
  * Sends pending outbox rows. Each channel has its own worker, so a slow or failing channel
  * (a webhook timing out) never delays another (the console). Within a channel rows go one at a
  * time, oldest due first; a failed row is retried with exponential back-off and marked `failed`
- * after the channel's `maxAttempts`, while later rows of the same channel still go out.
+ * after the channel's `maxAttempts`. Meanwhile later rows of other alerts still go out, but later
+ * rows of the same alert wait (the outbox only hands out the oldest pending row per alert and
+ * channel), so residents never get an all-clear before the retried warning it follows. A pass
+ * re-reads the due rows after each batch, which is how a held row goes right after its
+ * predecessor was sent or failed for good. Before each batch, and again right before each send,
+ * stale de-escalations (a newer message of their alert is queued) are marked `superseded`.
  * Clock and timers are injected so back-off is testable without waiting.
  */
 import type { Logger } from 'pino';
@@ -146,10 +151,17 @@ export class Dispatcher {
     const log = this.opts.logger;
     const { channel } = w;
     for (;;) {
+      const superseded = this.opts.outbox.supersedeStale(channel.id);
+      if (superseded > 0) log.info({ channelId: channel.id, rows: superseded }, 'stale notifications superseded');
       const rows = this.opts.outbox.due(channel.id, this.opts.now().getTime(), BATCH);
       if (rows.length === 0) return;
       for (const row of rows) {
         if (!this.started) return;
+        // A newer message of the same alert may have been queued while this batch was sending.
+        if (this.opts.outbox.supersedeIfStale(row.id)) {
+          log.info({ channelId: channel.id, outboxId: row.id }, 'stale notification superseded');
+          continue;
+        }
         const attempts = row.attempts + 1;
         try {
           await channel.send({ dedupeKey: row.dedupeKey, payload: row.payload });

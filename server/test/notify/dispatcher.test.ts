@@ -2,36 +2,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type Database from 'better-sqlite3';
 import type { NotificationChannel } from '../../src/notify/channel.ts';
 import { createConsoleChannel } from '../../src/notify/console-channel.ts';
-import { backoffDelayMs, Dispatcher, type Timers } from '../../src/notify/dispatcher.ts';
+import { backoffDelayMs, Dispatcher } from '../../src/notify/dispatcher.ts';
 import { Outbox } from '../../src/notify/outbox.ts';
 import { createWebhookChannel } from '../../src/notify/webhook-channel.ts';
 import { manualClock, openDb, silentLogger, tempDir } from '../alerts/helpers.ts';
 import { samplePayload } from './fixtures.ts';
 import { startReceiver } from './http-helper.ts';
-
-/** Timers that only fire when the test says so. */
-function manualTimers() {
-  let next = 0;
-  const pending = new Map<number, { fn: () => void; ms: number }>();
-  const timers: Timers = {
-    setTimeout(fn, ms) {
-      pending.set(++next, { fn, ms });
-      return next;
-    },
-    clearTimeout(h) {
-      pending.delete(h as number);
-    },
-  };
-  return {
-    timers,
-    delays: () => [...pending.values()].map((p) => p.ms),
-    fireAll() {
-      const all = [...pending.values()];
-      pending.clear();
-      for (const p of all) p.fn();
-    },
-  };
-}
+import { manualTimers } from './timers-helper.ts';
 
 let tmp: ReturnType<typeof tempDir>;
 let db: Database.Database;
@@ -69,7 +46,7 @@ describe('outbox', () => {
     const ch = createConsoleChannel({ kind: 'console', id: 'console' }, { consoleWriter: () => {} });
     enqueue(ch, 'a1', clock.now());
     enqueue(ch, 'a1', clock.now());
-    expect(outbox.counts()).toEqual({ pending: 1, sent: 0, failed: 0 });
+    expect(outbox.counts()).toEqual({ pending: 1, sent: 0, failed: 0, superseded: 0 });
   });
 });
 
@@ -100,7 +77,7 @@ describe('dispatcher', () => {
     t.fireAll();
     await d.idle();
     expect(t.delays()).toEqual([]); // nothing pending: no timer
-    expect(outbox.counts()).toEqual({ pending: 0, sent: 2, failed: 0 });
+    expect(outbox.counts()).toEqual({ pending: 0, sent: 2, failed: 0, superseded: 0 });
     expect(rx.received).toHaveLength(6);
     expect(rx.deliveredPerKey()).toEqual(new Map([[keyA, 1], [keyB, 1]]));
     const rows = db.prepare('SELECT attempts, status FROM outbox_notifications ORDER BY id').all();
@@ -127,7 +104,7 @@ describe('dispatcher', () => {
     clock.advance(1000);
     t.fireAll();
     await d.idle();
-    expect(outbox.counts()).toEqual({ pending: 0, sent: 0, failed: 1 });
+    expect(outbox.counts()).toEqual({ pending: 0, sent: 0, failed: 1, superseded: 0 });
     const row = db.prepare('SELECT attempts, last_error FROM outbox_notifications').get();
     expect(row).toEqual({ attempts: 2, last_error: 'webhook answered HTTP 500' });
     expect(rx.received).toHaveLength(2);
@@ -152,7 +129,7 @@ describe('dispatcher', () => {
     const started = Date.now();
     while (lines.length < 2 && Date.now() - started < 2000) await new Promise((r) => setTimeout(r, 5));
     expect(lines).toEqual(['SIAGA BANJIR ... | SIAGA FLOOD ...\n', 'SIAGA BANJIR ... | SIAGA FLOOD ...\n']);
-    expect(outbox.counts()).toEqual({ pending: 1, sent: 2, failed: 0 });
+    expect(outbox.counts()).toEqual({ pending: 1, sent: 2, failed: 0, superseded: 0 });
     // Closing the receiver fails the in-flight request; stop() waits for it to settle.
     await rx.close();
     closers.pop();
@@ -166,7 +143,7 @@ describe('dispatcher', () => {
     enqueue(gone, 'a1', clock.now());
     const d = new Dispatcher({ outbox, channels: [], logger: silentLogger, now: clock.now, timers: manualTimers().timers });
     d.start();
-    expect(outbox.counts()).toEqual({ pending: 0, sent: 0, failed: 1 });
+    expect(outbox.counts()).toEqual({ pending: 0, sent: 0, failed: 1, superseded: 0 });
   });
 
   it('a throwing console writer is retried, then marked failed', async () => {
@@ -186,7 +163,7 @@ describe('dispatcher', () => {
       t.fireAll();
     }
     await d.idle();
-    expect(outbox.counts()).toEqual({ pending: 0, sent: 0, failed: 1 });
+    expect(outbox.counts()).toEqual({ pending: 0, sent: 0, failed: 1, superseded: 0 });
     expect(db.prepare('SELECT attempts FROM outbox_notifications').get()).toEqual({ attempts: 3 });
   });
 });

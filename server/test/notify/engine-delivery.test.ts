@@ -66,6 +66,39 @@ describe('engine notifications end to end', () => {
     expect(ok[0].message.en).toMatch(/WIB/);
   });
 
+  it('an AWAS the webhook refused at first still reaches it before the all-clear', async () => {
+    const rx = await startReceiver((n, key) => (key.includes(':opened:Awas:') && n <= 2 ? 503 : 200));
+    closers.push(rx.close);
+    const config = testConfig({
+      notify: {
+        channels: [
+          { kind: 'webhook', id: 'hook', url: rx.url, timeoutMs: 2000, maxAttempts: 5 },
+          { kind: 'console', id: 'console' },
+        ],
+      },
+    });
+    const { engine, lines } = makeEngine(db, config, { fetchImpl: fetch, now: () => new Date(), backoff: { baseMs: 20, maxMs: 40 } });
+    closers.push(() => engine.stop());
+    engine.start();
+    const r = readingFactory();
+    engine.onStoredReadings([r(220), r(230)]); // opened Awas; its first POST is refused
+    engine.onStoredReadings(Array.from({ length: 9 }, () => r(10))); // Siaga, Waspada, then Normal (resolved)
+    await waitFor(() => engine.stats().notificationsPending === 0);
+
+    const ok = rx.received.filter((q) => q.status === 200).map((q) => JSON.parse(q.body) as { change: string; to: string });
+    expect(ok.map((b) => `${b.change}:${b.to}`)).toEqual(['opened:Awas', 'resolved:Normal']);
+    expect([...rx.deliveredPerKey().values()]).toEqual([1, 1]);
+    // The de-escalations were stale before they could go out: superseded on both channels.
+    const rows = db.prepare(`SELECT channel_id AS ch, change, status FROM outbox_notifications ORDER BY id`).all();
+    expect(rows.filter((o) => (o as { ch: string }).ch === 'hook')).toEqual([
+      { ch: 'hook', change: 'opened', status: 'sent' },
+      { ch: 'hook', change: 'deescalated', status: 'superseded' },
+      { ch: 'hook', change: 'deescalated', status: 'superseded' },
+      { ch: 'hook', change: 'resolved', status: 'sent' },
+    ]);
+    expect(lines.map((l) => l.slice(0, 5))).toEqual(['AWAS ', 'AMAN:']);
+  });
+
   it('a dead webhook ends as failed and never blocks the console', async () => {
     const rx = await startReceiver(() => 503);
     closers.push(rx.close);
