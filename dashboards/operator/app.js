@@ -70,7 +70,12 @@ async function refresh() {
     activeAlerts = active.alerts;
     const minute = `|${Math.floor(Date.now() / 60_000)}`; // "n minutes ago" texts age
     renderIfChanged('areas', areas, renderAreas);
-    renderIfChanged('sites', sites, (d) => renderSites(d, selectSensor), minute);
+    // Missing readings as the gateway counts them from every frame's sequence number; the
+    // server's own span count also includes numbers used by frames without readings (HEL, HBT).
+    const gaps = Object.fromEntries(
+      gateways.gateways.flatMap((g) => (g.lastHealth ? g.lastHealth.sensors.map((s) => [s.sensorId, s.gaps]) : [])),
+    );
+    renderIfChanged('sites', { sites, gaps }, (d) => renderSites(d.sites, selectSensor, Date.now(), d.gaps), minute);
     renderIfChanged('alerts', active, (d) => renderAlerts(d, names, openAction), minute);
     renderIfChanged('resolved', resolved, (d) => renderResolved(d, names));
     renderIfChanged('gateways', gateways, renderGateways, minute);

@@ -86,7 +86,7 @@ function latestValue(sensorId, v, onChart, nowMs) {
     el('button', { onclick: () => onChart(sensorId, v.quantity, v.unit) }, 'Grafik / Chart'));
 }
 
-export function renderSites({ sites, unregisteredSensors }, onChart, nowMs = Date.now()) {
+export function renderSites({ sites, unregisteredSensors }, onChart, nowMs = Date.now(), gaps = {}) {
   document.getElementById('sites').replaceChildren(
     ...sites.map((site) =>
       el('div', { class: 'site', 'data-site': site.id },
@@ -97,8 +97,8 @@ export function renderSites({ sites, unregisteredSensors }, onChart, nowMs = Dat
             el('div', { class: 'readings' },
               ...sensor.latest.map((v) => latestValue(sensor.id, v, onChart, nowMs)),
               sensor.latest.length === 0 ? el('span', { class: 'muted' }, 'belum ada data / no data yet') : null,
-              sensor.sequence.gaps > 0
-                ? el('span', { class: 'warn' }, `data hilang / missing readings: ${sensor.sequence.gaps}`)
+              (gaps[sensor.id] ?? 0) > 0
+                ? el('span', { class: 'warn' }, `data hilang / missing readings: ${gaps[sensor.id]}`)
                 : null)),
         ),
       ),

@@ -100,6 +100,8 @@ describe('flood on the Cikeruh, end to end', () => {
     const gw = gateway.stats();
     expect(gw.queueDepth).toBe(0);
     expect(gw.readingsAccepted).toBe(sent);
+    // No frame lost on the serial line: the gateway saw every sequence number of both sensors.
+    expect(gw.gaps).toEqual({ 'ckr-wl-01': 0, 'ckr-rg-01': 0 });
   });
 
   it('raises Waspada, Siaga, Awas in order, steps down one level at a time, and gives the all-clear', () => {

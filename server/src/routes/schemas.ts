@@ -26,7 +26,7 @@ export const latestValue = z.object({
 export const sequenceSummary = z.object({
   currentEpoch: z.number().int().nullable(),
   received: z.number().int().describe('Distinct sequence numbers received (all epochs)'),
-  gaps: z.number().int().describe('Sequence numbers missing in the server view (all epochs)'),
+  gaps: z.number().int().describe('Sequence numbers without a stored reading (all epochs); includes numbers used by frames that carry no readings (HEL, unmapped HBT) - the gateway health message has the line-level gap count'),
 });
 
 export const sitesResponse = z.object({
