@@ -4,8 +4,9 @@
 # downloaded from anywhere else.
 #   socat    - pseudo-terminal pairs: real serial ports for sensor simulators in tests
 #   chromium - the operator dashboard is tested in a real browser (driven by playwright-core)
+#   libxml2-utils - xmllint validates CAP 1.2 output against the OASIS XML schema
 set -euo pipefail
-packages=(socat chromium)
+packages=(socat chromium libxml2-utils)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -7,3 +7,5 @@ export * from './line/messages.ts';
 export * from './line/sequence.ts';
 export * from './mqtt/topics.ts';
 export * from './mqtt/payloads.ts';
+export * from './mqtt/output-command.ts';
+export * from './rules/detector-contract.ts';

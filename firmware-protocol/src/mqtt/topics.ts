@@ -17,15 +17,33 @@ export const topics = {
   status: (gatewayId: string) => `${TOPIC_ROOT}/gw/${gatewayId}/status`,
   /** gateway -> server, QoS 0: periodic health (queue depth, rejected frames, sensors). */
   health: (gatewayId: string) => `${TOPIC_ROOT}/gw/${gatewayId}/health`,
+  /** server -> gateway, QoS 1, retained: the desired gateway config (remote configuration, SPEC §5.7). */
+  config: (gatewayId: string) => `${TOPIC_ROOT}/gw/${gatewayId}/config`,
+  /** gateway -> server, QoS 1, retained: which config version is applied, or why a pushed one was refused. */
+  configStatus: (gatewayId: string) => `${TOPIC_ROOT}/gw/${gatewayId}/config-status`,
+  /** gateway -> server, QoS 1: records of local alarms raised while cut off (acked on `ack`). */
+  alarms: (gatewayId: string) => `${TOPIC_ROOT}/gw/${gatewayId}/alarms`,
+  /** server -> gateway, QoS 1: drive a local output (siren, lamp) with a level pattern. */
+  output: (gatewayId: string) => `${TOPIC_ROOT}/gw/${gatewayId}/output`,
   /** server -> everyone, QoS 1, retained: the current warning level of an area. */
   alert: (areaId: string) => `${TOPIC_ROOT}/alerts/${areaId}`,
   /** Subscription filters the server uses. */
   allReadings: `${TOPIC_ROOT}/gw/+/readings`,
   allStatus: `${TOPIC_ROOT}/gw/+/status`,
   allHealth: `${TOPIC_ROOT}/gw/+/health`,
+  allConfigStatus: `${TOPIC_ROOT}/gw/+/config-status`,
+  allAlarms: `${TOPIC_ROOT}/gw/+/alarms`,
 } as const;
 
-export type GatewayTopicKind = 'readings' | 'ack' | 'status' | 'health';
+export type GatewayTopicKind =
+  | 'readings'
+  | 'ack'
+  | 'status'
+  | 'health'
+  | 'config'
+  | 'config-status'
+  | 'alarms'
+  | 'output';
 
 /** Parses `kentongan/v1/gw/<id>/<kind>`; returns null for anything else. */
 export function parseGatewayTopic(topic: string): { gatewayId: string; kind: string } | null {

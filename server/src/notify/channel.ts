@@ -12,6 +12,20 @@ export interface OutboundNotification {
   /** The outbox row's dedupe key: stable across retries (webhooks send it as `Idempotency-Key`). */
   dedupeKey: string;
   payload: NotificationPayload;
+  /**
+   * The person this copy is for, when the channel delivers to people (SMS, e-mail) rather than
+   * to systems (webhook, console). `text` is already rendered for them (language, length).
+   */
+  recipient?: {
+    /** Recipient row id (never a phone number: logs may print it). */
+    id: string;
+    /** Channel address: E.164 phone number (`+62…`), e-mail address, chat id. */
+    address: string;
+    language: 'id' | 'en' | 'su';
+    text: string;
+    /** E-mail subject or similar; channels without one ignore it. */
+    subject?: string;
+  };
 }
 
 /** A delivery channel instance. */
