@@ -5,8 +5,9 @@
 #   socat    - pseudo-terminal pairs: real serial ports for sensor simulators in tests
 #   chromium - the operator dashboard is tested in a real browser (driven by playwright-core)
 #   libxml2-utils - xmllint validates CAP 1.2 output against the OASIS XML schema
+#   systemd  - systemd-analyze verifies the gateway's service unit
 set -euo pipefail
-packages=(socat chromium libxml2-utils)
+packages=(socat chromium libxml2-utils systemd)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

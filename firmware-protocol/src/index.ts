@@ -9,3 +9,5 @@ export * from './mqtt/topics.ts';
 export * from './mqtt/payloads.ts';
 export * from './mqtt/output-command.ts';
 export * from './rules/detector-contract.ts';
+export * from './rules/index.ts';
+export * from './mqtt/gateway-control.ts';

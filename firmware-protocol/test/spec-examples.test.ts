@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
-  ackSchema, areaAlertSchema, decodeLine, healthSchema, parsePayload, readingSchema, readingsBatchSchema, statusSchema,
+  ackSchema, alarmsBatchSchema, areaAlertSchema, configPushSchema, configStatusSchema, decodeLine, healthSchema, parsePayload, readingSchema, readingsBatchSchema, statusSchema,
 } from '../src/index.ts';
 
 const read = (file: string): string => readFileSync(new URL(`../${file}`, import.meta.url), 'utf8');
@@ -32,7 +32,7 @@ describe('documentation examples', () => {
   });
 
   it.each(json.map((j, i) => [i, j] as const))('JSON example %i is accepted by a schema', (_i, text) => {
-    const schemas = [readingSchema, readingsBatchSchema, ackSchema, statusSchema, healthSchema, areaAlertSchema];
+    const schemas = [readingSchema, readingsBatchSchema, ackSchema, statusSchema, healthSchema, areaAlertSchema, configPushSchema, configStatusSchema, alarmsBatchSchema];
     expect(schemas.filter((s) => parsePayload(s, text).ok)).toHaveLength(1);
   });
 

@@ -13,7 +13,7 @@ describe('vector files', () => {
 
   it('holds the expected files', () => {
     expect(files).toEqual([
-      'crc.json', 'frames-invalid.json', 'frames-valid.json', 'mqtt-invalid.json', 'mqtt-valid.json', 'sequence.json', 'topics.json',
+      'crc.json', 'frames-invalid.json', 'frames-valid.json', 'gateway-control.json', 'mqtt-invalid.json', 'mqtt-valid.json', 'sequence.json', 'topics.json',
     ]);
   });
 

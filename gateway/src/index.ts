@@ -16,3 +16,23 @@ export { tapBinding, type BindingTap } from './transport/binding-tap.ts';
 export type { PortState } from './transport/serial-line-source.ts';
 export { calibrate, tipDelta, MAX_WRAP_TIPS, TIP_COUNTER_MODULO } from './drivers/calibration.ts';
 export type { BindingInterface, BindingPortInterface } from './transport/serial-types.ts';
+export * from './sensors/index.ts';
+export {
+  modbusSchema,
+  ModbusBus,
+  ModbusIngest,
+  RtuMaster,
+  ModbusRequestError,
+  decodeRegisters,
+  encodeRegisters,
+  planReads,
+  crc16Modbus,
+  type ModbusConfig,
+  type ModbusBusConfig,
+  type ModbusDeviceConfig,
+  type ModbusValueConfig,
+  type ModbusBusStats,
+  type ModbusDeviceStats,
+  type RegisterType,
+  type WordOrder,
+} from './drivers/modbus/index.ts';

@@ -54,6 +54,14 @@ export interface GatewayStats {
   ackSubscribeRefused: number;
   /** Batches sent again (ack timeout or reconnect). */
   resentBatches: number;
+  /** Readings the queue bound deleted, by class since start, and the total since the file was created. */
+  droppedByClass: { health: number; hazard: number; total: number };
+  /** Backlog still to replay (readings, an upper bound) and batches in flight per lane. */
+  replay: { backlog: number; inFlightLive: number; inFlightReplay: number };
+  /** MQTT connections lost and re-established since start. */
+  reconnects: number;
+  /** The gateway's own clock: offset to the server (s, null before an ack told), ok, clamped reading timestamps. */
+  clock: { offsetS: number | null; ok: boolean; clampedReadings: number };
   connected: boolean;
   ports: Record<string, PortState>;
 }
@@ -78,6 +86,7 @@ export class GatewayCounters {
   invalidBatches = 0;
   ackSubscribeRefused = 0;
   resentBatches = 0;
+  reconnects = 0;
   readonly rejectedFrames: Record<string, number> = {};
   readonly ignoredChannels: Record<string, number> = {};
   readonly sensors = new Map<string, SensorHealth>();

@@ -17,6 +17,14 @@ import { healthRoutes } from './routes/health.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { sensorRoutes } from './routes/sensors.ts';
 import { sitesRoutes } from './routes/sites.ts';
+import { atomRoutes, capRoutes } from './routes/cap.ts';
+import { deliveryRoutes } from './routes/deliveries.ts';
+import type { NotifyDeps } from './routes/notify-deps.ts';
+import { subscriptionRoutes } from './routes/subscriptions.ts';
+import type { GatewayControlService } from './gateways/gateway-control.ts';
+import { gatewayControlRoutes } from './gateways/routes.ts';
+import { backtestRoutes, type BacktestDeps } from './routes/backtest.ts';
+import { silenceRoutes } from './routes/silences.ts';
 
 export type { AppDeps } from './routes/deps.ts';
 
@@ -26,7 +34,8 @@ export const API_PREFIX = '/api/v1';
 /** The operator dashboard: static files, no build step (dashboards/operator in this repository). */
 export const DASHBOARD_DIR = fileURLToPath(new URL('../../dashboards/operator/', import.meta.url));
 
-export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+/** `notify`: recipients, CAP and delivery-status routes (issue 5); without it they are not registered. */
+export async function buildApp(deps: AppDeps & { gatewayControl?: GatewayControlService; notify?: NotifyDeps; backtest?: BacktestDeps }): Promise<FastifyInstance> {
   const app = Fastify({
     // pino 10's Logger type is wider than the FastifyBaseLogger fastify 5 declares; same runtime API.
     loggerInstance: deps.logger.child({ component: 'http' }) as unknown as FastifyBaseLogger,
@@ -56,6 +65,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         { name: 'sensors', description: 'Reading history' },
         { name: 'gateways', description: 'Gateway status and health' },
         { name: 'alerts', description: 'Alerts and area levels' },
+        { name: 'recipients', description: 'Subscriptions and recipients (addresses masked)' },
+        { name: 'cap', description: 'CAP 1.2 messages and the Atom feed' },
       ],
     },
     transform: jsonSchemaTransform,
@@ -68,7 +79,21 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(sensorRoutes, opts);
   await app.register(gatewayRoutes, opts);
   await app.register(alertRoutes, opts);
+  // Issue 4: silences (maintenance windows) and the backtest (needs the server's database).
+  if (typeof (deps.engine as { createSilence?: unknown }).createSilence === 'function') await app.register(silenceRoutes, opts);
+  if (deps.backtest) await app.register(backtestRoutes, { ...opts, backtest: deps.backtest });
   await app.register(metricsRoutes, opts);
+  if (deps.gatewayControl) {
+    // Remote config and edge alarms (server/src/gateways).
+    await app.register(gatewayControlRoutes, { prefix: API_PREFIX, service: deps.gatewayControl, gateways: new Set(deps.config.gateways.map((g) => g.id)) });
+  }
+  if (deps.notify) {
+    const notifyOpts = { ...opts, notify: deps.notify };
+    await app.register(subscriptionRoutes, notifyOpts);
+    await app.register(deliveryRoutes, notifyOpts);
+    await app.register(capRoutes, notifyOpts);
+    await app.register(atomRoutes, { deps, notify: deps.notify });
+  }
   await app.register(fastifyStatic, { root: DASHBOARD_DIR, prefix: '/', index: 'index.html' });
   return app;
 }

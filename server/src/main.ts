@@ -3,12 +3,14 @@
  *
  *   tsx server/src/main.ts run [--config FILE] [--log-level LEVEL] [--pretty]
  *   tsx server/src/main.ts hash-password < password.txt
+ *   tsx server/src/main.ts backtest --config FILE [--rules FILE] --from T --to T [--json]
  *
  * Exit codes: 0 normal stop, 1 start-up or runtime failure, 2 bad config or usage.
  */
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import { Command, Option } from 'commander';
+import { backtestCommand } from './backtest/cli.ts';
 import { hashPassword } from './broker/passwords.ts';
 import { loadServerConfig, parseServerConfig } from './config/load.ts';
 import type { ServerConfig } from './config/schema.ts';
@@ -28,6 +30,30 @@ program
   .option('--pretty', 'human-readable logs (default when stdout is a terminal)', process.stdout.isTTY === true)
   .action(async (opts: { config?: string; logLevel: string; pretty: boolean }) => {
     process.exitCode = await run(opts);
+  });
+
+program
+  .command('backtest')
+  .description('run rules over stored history and report what they would have raised / uji balik aturan pada data tersimpan')
+  .requiredOption('-c, --config <file>', 'JSON config file (its dataDir holds the history; its rules are the default)')
+  .option('-r, --rules <file>', 'JSON rule set to test (an array or { "rules": [...] }); default: the config\'s rules')
+  .requiredOption('--from <time>', 'start, ISO time with zone or YYYY-MM-DD (00:00 WIB)')
+  .requiredOption('--to <time>', 'end, ISO time with zone or YYYY-MM-DD (00:00 WIB)')
+  .option('--json', 'print the report as one JSON object')
+  .action(async (opts: { config: string; rules?: string; from: string; to: string; json?: boolean }) => {
+    let config: ServerConfig;
+    try {
+      config = await loadServerConfig(opts.config);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      process.stderr.write(`Konfigurasi tidak valid / invalid config (${opts.config}):\n${err.lines.map((l) => `  ${l}\n`).join('')}`);
+      process.exitCode = 2;
+      return;
+    }
+    process.exitCode = await backtestCommand(config, opts, {
+      out: (t) => process.stdout.write(t),
+      err: (t) => process.stderr.write(t),
+    });
   });
 
 program

@@ -15,6 +15,10 @@ import type { Logger } from 'pino';
 import { createAlertEngine, type AlertEngineDeps } from './alerts/index.ts';
 import type { AlertEngine } from './alerts/types.ts';
 import { buildApp } from './app.ts';
+import { runBacktest } from './backtest/backtest.ts';
+import { CapLog } from './cap/cap-log.ts';
+import { Outbox } from './notify/outbox.ts';
+import { RecipientStore } from './recipients/store.ts';
 import { createBroker, type EmbeddedBroker } from './broker/broker.ts';
 import type { ServerConfig } from './config/schema.ts';
 import { ServerError } from './errors.ts';
@@ -22,6 +26,8 @@ import { Ingest } from './ingest/ingest.ts';
 import { createLogger } from './logger.ts';
 import { openDatabase } from './storage/database.ts';
 import { GatewayStateStore } from './storage/gateway-state-store.ts';
+import { GatewayControlStore } from './gateways/control-store.ts';
+import { GatewayControlService } from './gateways/gateway-control.ts';
 import { SqliteReadingStore } from './storage/sqlite-reading-store.ts';
 
 export interface StartServerDeps {
@@ -89,6 +95,9 @@ export async function startServer(config: ServerConfig, deps: StartServerDeps = 
     // The engine is created first so that it stops after the broker closes (cleanups run in
     // reverse); it publishes area levels only from start(), when the broker exists.
     let broker: EmbeddedBroker | null = null;
+    // Staff recipients and notify settings into the database before the engine's notifier reads them.
+    const recipients = new RecipientStore(db);
+    recipients.syncFromConfig(config, now());
     const createEngine = deps.createEngine ?? createAlertEngine;
     const engine = createEngine({
       ...deps.engineOptions,
@@ -97,19 +106,40 @@ export async function startServer(config: ServerConfig, deps: StartServerDeps = 
       logger: logger.child({ component: 'alerts' }),
       now,
       publishAreaLevel: (msg) => publishAreaLevel(broker, msg, log),
+      // Issue 5 channels: sirens publish output commands, the modem's STOP replies unsubscribe.
+      channelContext: {
+        publish: (topic, payload, options) => (broker ? broker.publish(topic, payload, options) : Promise.reject(new Error('broker not started'))),
+        gatewaysOfArea: gatewaysOfAreaFrom(config),
+        onStopRequest: (phone) => {
+          const removed = recipients.unsubscribeByAddress(phone);
+          log.info({ removed }, 'SMS STOP request: subscriptions removed');
+        },
+      },
     });
     cleanups.push(() => engine.stop());
 
     let ingest: Ingest | null = null;
+    // Remote config, config status and edge alarms (server/src/gateways); its own tables.
+    const gatewayControl = new GatewayControlService({
+      store: new GatewayControlStore(db),
+      publish: (topic, payload, options) => (broker ? broker.publish(topic, payload, options) : Promise.reject(new ServerError('MQTT_CLOSED', 'no broker yet'))),
+      logger,
+      now,
+    });
     const mqtt: EmbeddedBroker = await createBroker({
       host: config.mqtt.host,
       port: config.mqtt.port,
       gateways: new Map(config.gateways.map((g) => [g.id, g.passwordHash])),
       logger,
-      onGatewayMessage: (gatewayId, topic, payload) => ingest?.handleMessage(gatewayId, topic, payload),
+      onGatewayMessage: (gatewayId, topic, payload) => {
+        if (gatewayControl.handleMessage(gatewayId, topic, payload)) return;
+        ingest?.handleMessage(gatewayId, topic, payload);
+      },
     });
     broker = mqtt;
     cleanups.push(() => mqtt.close());
+    // The broker's retained messages live in memory: desired configs are published again.
+    await gatewayControl.republishAll();
 
     ingest = new Ingest({
       store,
@@ -145,6 +175,14 @@ export async function startServer(config: ServerConfig, deps: StartServerDeps = 
       logger,
       now,
       startedAt,
+      gatewayControl,
+      backtest: { run: (opts) => runBacktest(db, opts) },
+      notify: {
+        recipients,
+        outbox: new Outbox(db),
+        cap: new CapLog(db),
+        channels: config.notify.channels.map((c) => ({ id: c.id, kind: c.kind })),
+      },
     });
     cleanups.push(() => app.close());
     await app.listen({ host: config.http.host, port: config.http.port }).catch((err: unknown) => {
@@ -207,6 +245,20 @@ function publishAreaLevel(broker: EmbeddedBroker | null, msg: AreaAlert, log: Lo
   broker
     .publish(topics.alert(checked.data.areaId), JSON.stringify(checked.data), { qos: 1, retain: true })
     .catch((err: unknown) => log.warn({ err, areaId: msg.areaId }, 'area level not published'));
+}
+
+/** Gateways that serve an area: those of the sensors at the area's sites (siren channel default). */
+function gatewaysOfAreaFrom(config: ServerConfig): (areaId: string) => string[] {
+  const siteArea = new Map(config.sites.map((s) => [s.id, s.areaId]));
+  const byArea = new Map<string, Set<string>>();
+  for (const s of config.sensors) {
+    const areaId = siteArea.get(s.siteId);
+    if (areaId === undefined || s.gatewayId === undefined) continue;
+    let set = byArea.get(areaId);
+    if (!set) byArea.set(areaId, (set = new Set()));
+    set.add(s.gatewayId);
+  }
+  return (areaId) => [...(byArea.get(areaId) ?? [])];
 }
 
 /** A host clients can reach: a wildcard bind address is reached on loopback. */

@@ -64,6 +64,8 @@ export const ackSchema = z.strictObject({
   duplicates: z.int().min(0),
   /** Readings refused for good (invalid); the gateway drops them too and counts them. */
   rejected: z.array(z.strictObject({ index: z.int().min(0), reason: z.string().max(200) })).max(MAX_BATCH_READINGS),
+  /** Optional: the server's clock when it sent the ack, so a gateway can notice its own clock is wrong. */
+  serverTime: utcTimestamp.optional(),
 });
 export type Ack = z.infer<typeof ackSchema>;
 
@@ -96,6 +98,33 @@ export const healthSchema = z.strictObject({
       }),
     )
     .max(256),
+  /** Optional: readings the queue bound deleted unsent since the gateway's database was created. */
+  droppedReadings: z.int().min(0).optional(),
+  /** Optional: backlog still to replay (readings, an upper bound). */
+  replayBacklog: z.int().min(0).optional(),
+  /** Optional: MQTT reconnects since the gateway process started. */
+  reconnects: z.int().min(0).optional(),
+  /**
+   * Optional: the gateway's view of its own clock. `offsetS` = server clock minus gateway clock
+   * (null until an ack carried `serverTime`); `ok` false when |offsetS| is above the gateway's
+   * limit or the clock is before a sane date; `clampedReadings` counts reading timestamps held
+   * back because the clock went back (SPEC §5.7).
+   */
+  clock: z
+    .strictObject({
+      offsetS: z.number().finite().nullable(),
+      ok: z.boolean(),
+      clampedReadings: z.int().min(0),
+    })
+    .optional(),
+  /** Optional: uplink quality where the gateway knows it (from its modem). */
+  link: z
+    .strictObject({
+      rssiDbm: z.number().min(-200).max(0).optional(),
+      quality: z.number().min(0).max(100).optional(),
+      technology: z.string().max(16).optional(),
+    })
+    .optional(),
 });
 export type GatewayHealth = z.infer<typeof healthSchema>;
 

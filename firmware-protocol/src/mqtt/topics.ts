@@ -17,7 +17,7 @@ export const topics = {
   status: (gatewayId: string) => `${TOPIC_ROOT}/gw/${gatewayId}/status`,
   /** gateway -> server, QoS 0: periodic health (queue depth, rejected frames, sensors). */
   health: (gatewayId: string) => `${TOPIC_ROOT}/gw/${gatewayId}/health`,
-  /** server -> gateway, QoS 1, retained: the desired gateway config (remote configuration, SPEC §5.7). */
+  /** server -> gateway, QoS 1, retained: the desired gateway config (remote configuration, SPEC §5.8). */
   config: (gatewayId: string) => `${TOPIC_ROOT}/gw/${gatewayId}/config`,
   /** gateway -> server, QoS 1, retained: which config version is applied, or why a pushed one was refused. */
   configStatus: (gatewayId: string) => `${TOPIC_ROOT}/gw/${gatewayId}/config-status`,

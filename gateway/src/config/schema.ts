@@ -10,6 +10,9 @@ import {
   QUANTITIES,
   SENSOR_ID_PATTERN,
 } from '@kentongan/firmware-protocol';
+import { modbusSchema } from '../drivers/modbus/schema.ts';
+import { localRulesSchema, offlineAfterMsSchema } from '../local-warning/schema.ts';
+import { outputsSchema } from '../outputs/schema.ts';
 
 /** Queue bound when the config does not set one: about 5 days of 10 sensors x 4 channels at 1 reading/s. */
 export const DEFAULT_MAX_QUEUED_READINGS = 5_000_000;
@@ -23,6 +26,10 @@ const rangeSchema = z
 const tippingBucketSchema = z.strictObject({
   /** Rain depth one tip of the bucket stands for, mm (0.2 is typical; 0.1, 0.2794 and 0.28 exist). */
   mmPerTip: z.number().positive().max(100),
+  /** Bounce filter: tips closer than this are contact bounce (HOBO rule: 1 s). Default 1000. */
+  minTipIntervalMs: z.int().min(0).max(60_000).optional(),
+  /** Above this intensity the reading is flagged suspect. Default 300 mm/h (src/sensors/rain.ts). */
+  maxIntensityMmPerH: z.number().positive().optional(),
 });
 
 export const channelSchema = z
@@ -34,8 +41,15 @@ export const channelSchema = z
     range: rangeSchema.optional(),
     /** The channel is a cumulative tip counter; the gateway publishes mm fallen since the previous reading. */
     tippingBucket: tippingBucketSchema.optional(),
+    /** The raw value (after scale/offset, in `unit`) is the distance from the sensor down to the water. */
+    distanceToWater: z
+      .strictObject({ sensorAboveDatumCm: z.number().min(-100_000).max(100_000), unit: z.enum(['mm', 'cm', 'm']).default('mm') })
+      .optional(),
   })
   .superRefine((ch, ctx) => {
+    if (ch.distanceToWater && ch.quantity !== 'water_level') {
+      ctx.addIssue({ code: 'custom', path: ['distanceToWater'], message: 'distance to water gives a water level: set quantity "water_level"' });
+    }
     if (!ch.tippingBucket) return;
     if (ch.quantity !== 'rain') {
       ctx.addIssue({ code: 'custom', path: ['tippingBucket'], message: 'a tipping bucket measures rain: set quantity "rain"' });
@@ -96,6 +110,27 @@ export const mqttSchema = z.strictObject({
   /** Batches published and not yet acknowledged at one time: paces replay after an outage. */
   maxInFlightBatches: z.int().min(1).max(64).default(4),
   keepaliveS: z.int().min(5).max(3600).default(60),
+  /**
+   * Cap of the reconnect back-off: delays grow from reconnectPeriodMs doubling up to this, each
+   * drawn with full jitter (transport/backoff.ts), so a district's gateways do not reconnect at once.
+   */
+  reconnectMaxMs: z.int().min(100).max(3_600_000).default(60_000),
+});
+
+/** Replay after an outage (publish/batch-sender.ts; README "Replay and live readings"). */
+const replaySchema = z.strictObject({
+  /** Most backlog batches started per second (resends and live batches are not limited). */
+  maxBatchesPerS: z.number().positive().max(10_000).default(100),
+  /** A live lane this many unsent readings behind the newest is moved to the backlog. */
+  liveLagReadings: z.int().min(1).max(1_000_000).default(2000),
+});
+
+/** The gateway's own clock, checked against the server's (ack `serverTime`). */
+const clockSchema = z.strictObject({
+  /** A server-gateway clock difference above this is reported as a wrong clock. */
+  maxOffsetS: z.number().positive().max(86_400).default(30),
+  /** A clock before this instant is certainly wrong (a Pi without RTC after a power cut). */
+  notBefore: z.iso.datetime({ offset: false }).default('2026-01-01T00:00:00.000Z'),
 });
 
 const queueSchema = z.strictObject({
@@ -119,6 +154,22 @@ export const gatewayConfigSchema = z
     queue: queueSchema.prefault({}),
     serialReconnect: serialReconnectSchema.prefault({}),
     healthIntervalS: z.int().min(1).max(86_400).default(60),
+    replay: replaySchema.prefault({}),
+    clock: clockSchema.prefault({}),
+    /**
+     * Optional JSON file with the uplink's quality, written by the modem's own tooling (e.g. a
+     * cron job around `mmcli`): `{ "rssiDbm": -71, "quality": 60, "technology": "lte" }`. Read at
+     * each health message; a missing or bad file only leaves link quality out of the health message.
+     */
+    linkQualityFile: z.string().min(1).max(1024).optional(),
+    /** Modbus RTU buses with their devices and register maps (src/drivers/modbus/schema.ts). */
+    modbus: modbusSchema.prefault({}),
+    /** Local rules evaluated on the gateway's own readings (src/local-warning, README "Warning when cut off"). */
+    localRules: localRulesSchema,
+    /** Siren/lamp relays and commands (src/outputs/schema.ts). */
+    outputs: outputsSchema,
+    /** The uplink down longer than this (ms) makes the gateway warn on its own. */
+    offlineAfterMs: offlineAfterMsSchema,
   })
   .superRefine((cfg, ctx) => {
     const paths = new Set<string>();
@@ -135,6 +186,17 @@ export const gatewayConfigSchema = z
       if (ids.has(s.id)) ctx.addIssue({ code: 'custom', path: ['sensors', i, 'id'], message: `sensor id "${s.id}" is used twice` });
       ids.add(s.id);
     });
+    let total = cfg.sensors.length;
+    cfg.modbus.buses.forEach((b, i) => {
+      if (paths.has(b.path)) ctx.addIssue({ code: 'custom', path: ['modbus', 'buses', i, 'path'], message: `port "${b.path}" is already used by ports or another bus` });
+      paths.add(b.path);
+      b.devices.forEach((d, j) => {
+        total++;
+        if (ids.has(d.sensorId)) ctx.addIssue({ code: 'custom', path: ['modbus', 'buses', i, 'devices', j, 'sensorId'], message: `sensor id "${d.sensorId}" is used twice` });
+        ids.add(d.sensorId);
+      });
+    });
+    if (total > MAX_SENSORS) ctx.addIssue({ code: 'custom', path: ['modbus'], message: `at most ${MAX_SENSORS} sensors in all (line sensors and Modbus devices): ${total} configured` });
   })
   .transform((cfg) => ({ ...cfg, mqtt: { ...cfg.mqtt, username: cfg.mqtt.username ?? cfg.gatewayId } }));
 

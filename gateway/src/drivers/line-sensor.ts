@@ -19,7 +19,7 @@ import type { IngestStore } from '../queue/ingest-store.ts';
 import type { AcceptedSeq } from '../queue/sequence-tracker.ts';
 import type { TipUpdate } from '../queue/tip-counters.ts';
 import type { GatewayCounters } from '../stats.ts';
-import { calibrate } from './calibration.ts';
+import { calibrate } from '../sensors/physics.ts';
 
 export interface LineSensorDriverOptions {
   portPath: string;
@@ -39,6 +39,8 @@ const BATTERY_CHANNEL = 'batt_v';
 export class LineSensorDriver {
   private readonly sensors: Map<string, SensorConfig>;
   private readonly log: Logger;
+  /** When each tip counter was last stored (bounce filter and intensity); in memory only. */
+  private readonly lastTipMs = new Map<string, number>();
 
   constructor(private readonly opts: LineSensorDriverOptions) {
     this.sensors = new Map(opts.sensors.map((s) => [s.id, s]));
@@ -103,6 +105,7 @@ export class LineSensorDriver {
       log.error({ err: (err as Error).message }, 'frame not stored');
       return this.reject('store_failed');
     }
+    for (const u of tipUpdates) this.lastTipMs.set(`${u.sensorId}\u0000${u.channel}`, now.getTime());
     const health = this.opts.counters.sensors.get(sensor.id);
     if (health) {
       health.lastSeen = now;
@@ -132,12 +135,14 @@ export class LineSensorDriver {
         continue;
       }
       const previous = ch.tippingBucket ? this.opts.store.tips.get(sensor.id, name) : undefined;
-      const result = calibrate(raw, ch, previous);
+      const last = ch.tippingBucket ? this.lastTipMs.get(`${sensor.id}\u0000${name}`) : undefined;
+      const result = calibrate(raw, ch, previous, { elapsedMs: last === undefined ? undefined : now.getTime() - last });
       if (!result.ok) {
         this.opts.counters.ignore(result.code);
         this.log.debug({ sensorId: sensor.id, channel: name, code: result.code }, 'channel value refused');
         continue;
       }
+      if (result.bounced) this.opts.counters.ignoredChannels.bounce_tips = (this.opts.counters.ignoredChannels.bounce_tips ?? 0) + result.bounced;
       if (result.counter !== undefined) tipUpdates.push({ sensorId: sensor.id, channel: name, counter: result.counter });
       readings.push({
         sensorId: sensor.id,

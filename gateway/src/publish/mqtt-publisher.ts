@@ -6,16 +6,23 @@
  *   broker refuses it (SUBACK 0x80: wrong credentials or ACL) the connection is dropped without
  *   publishing anything, counted, and tried again on the next reconnect;
  * - batches go out through BatchSender; acks are validated with ackSchema, bad ones counted;
- * - health every healthIntervalS at QoS 0 (a lost health message is replaced by the next).
+ * - health every healthIntervalS at QoS 0 (a lost health message is replaced by the next);
+ * - reconnects are driven here, not by mqtt.js (its reconnectPeriod is one fixed delay): after a
+ *   lost connection or a failed attempt the next attempt waits a capped exponential delay with full
+ *   jitter (transport/backoff.ts), from `reconnectPeriodMs` up to `reconnectMaxMs`; the attempt
+ *   count restarts once a session is set up (ack subscribed, birth published).
  */
-import { ackSchema, parsePayload, PROTOCOL_VERSION, topics, type GatewayStatus } from '@kentongan/firmware-protocol';
+import { ackSchema, parsePayload, PROTOCOL_VERSION, topics, type Ack, type GatewayStatus } from '@kentongan/firmware-protocol';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../config/schema.ts';
 import type { DiskQueue } from '../queue/disk-queue.ts';
 import type { GatewayCounters } from '../stats.ts';
+import { fullJitterDelayMs } from '../transport/backoff.ts';
 import { BatchSender } from './batch-sender.ts';
+import { ClockCheck } from './clock-check.ts';
 import { buildHealth } from './health.ts';
+import { readLinkQuality, type LinkQuality } from './link-quality.ts';
 
 export interface MqttPublisherOptions {
   config: GatewayConfig;
@@ -25,9 +32,37 @@ export interface MqttPublisherOptions {
   counters: GatewayCounters;
   logger: Logger;
   now: () => Date;
+  /** Kept for callers; uptime in health is measured on the monotonic clock from construction. */
   startedAt: Date;
   /** `software` field of the status messages, e.g. `kentongan-gateway/0.1.0`. */
   software: string;
+  /** Reading timestamps held back by the monotonic rule (SensorClock.clamped), for health. */
+  clampedReadings?: () => number;
+  /** Random source for the reconnect jitter (tests make it deterministic). */
+  random?: () => number;
+  /** More topics on the same session (remote config, outputs, local alarms); see SessionHooks. */
+  session?: SessionHooks;
+}
+
+/** Publishes on the gateway's session; rejects when not connected. */
+export type SessionPublish = (topic: string, payload: string, options: { qos: 0 | 1; retain: boolean }) => Promise<void>;
+
+/**
+ * Hooks for gateway parts that need the same MQTT session (one client id per gateway, so a
+ * second client would take the session over). Subscriptions are made after the ack topic and
+ * before the birth message; a refused one is logged, not fatal (readings still flow).
+ */
+export interface SessionHooks {
+  /** Filters subscribed with QoS 1 on every connect. */
+  subscriptions: readonly string[];
+  /** A message on one of `subscriptions`. */
+  onMessage(topic: string, payload: Buffer): void;
+  /** An ack not meant for the readings queue (e.g. an alarms batch): return true when it was handled. */
+  onAck?(ack: Ack): boolean;
+  /** The session is set up (subscribed, birth published). */
+  onUp(publish: SessionPublish): void;
+  /** The connection is lost or stopped. */
+  onDown(): void;
 }
 
 /** How long a graceful stop waits for the broker to acknowledge the `offline` status. */
@@ -44,6 +79,14 @@ export class MqttPublisher {
   private healthTimer: NodeJS.Timeout | undefined;
   private lastErrorLogMs = -Infinity;
   private lastRefusalLogMs = -Infinity;
+  private lastLinkErrorLogMs = -Infinity;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private reconnectAttempt = 0;
+  private everConnected = false;
+  /** Monotonic start, so uptime does not jump when the wall clock is stepped (NTP, a wrong RTC). */
+  private readonly startMono = performance.now();
+  private stopped = false;
+  readonly clock: ClockCheck;
   private readonly log: Logger;
   private readonly topic;
 
@@ -51,6 +94,7 @@ export class MqttPublisher {
     const id = opts.config.gatewayId;
     this.topic = { readings: topics.readings(id), ack: topics.ack(id), status: topics.status(id), health: topics.health(id) };
     this.log = opts.logger.child({ component: 'mqtt' });
+    this.clock = new ClockCheck({ ...opts.config.clock, now: opts.now, logger: opts.logger.child({ component: 'clock' }) });
     this.sender = new BatchSender({
       queue: opts.queue,
       queueId: opts.queueId,
@@ -61,6 +105,9 @@ export class MqttPublisher {
       counters: opts.counters,
       logger: opts.logger,
       now: opts.now,
+      replayMaxBatchesPerS: opts.config.replay.maxBatchesPerS,
+      liveLagReadings: opts.config.replay.liveLagReadings,
+      onServerTime: (serverTime, rttMs) => this.clock.onServerTime(serverTime, rttMs),
       publish: async (payload) => {
         const client = this.client;
         if (!client) throw new Error('client stopped');
@@ -82,14 +129,18 @@ export class MqttPublisher {
       clientId: config.gatewayId,
       username: m.username,
       password: m.password,
-      reconnectPeriod: m.reconnectPeriodMs,
+      // 0: mqtt.js does not reconnect by itself; scheduleReconnect does, with back-off and jitter.
+      reconnectPeriod: 0,
       keepalive: m.keepaliveS,
       connectTimeout: 30_000,
       will: { topic: this.topic.status, payload: this.statusPayload('offline'), qos: 1, retain: true },
     });
     this.client = client;
     client.on('connect', () => void this.onConnect(client));
-    client.on('close', () => this.onClose());
+    client.on('close', () => {
+      this.onClose();
+      this.scheduleReconnect(client);
+    });
     client.on('reconnect', () => {
       // The will says when the connection that set it was opened: refresh it for this attempt.
       if (client.options.will) client.options.will.payload = this.statusPayload('offline');
@@ -114,8 +165,11 @@ export class MqttPublisher {
 
   /** Graceful stop: `offline` status (retained) first, then DISCONNECT, so the will is not needed. */
   async stop(): Promise<void> {
+    this.stopped = true;
     clearInterval(this.batchTimer);
     clearInterval(this.healthTimer);
+    clearTimeout(this.reconnectTimer);
+    this.sender.close();
     const client = this.client;
     if (!client) return;
     this.generation++;
@@ -151,15 +205,36 @@ export class MqttPublisher {
         this.onAckSubscriptionRefused(client);
         return;
       }
+      await this.subscribeSession(client);
       await client.publishAsync(this.topic.status, this.statusPayload('online'), { qos: 1, retain: true });
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'mqtt session set-up failed; waiting for reconnect');
       return;
     }
     if (gen !== this.generation || !client.connected) return;
+    this.reconnectAttempt = 0;
+    if (this.everConnected) this.opts.counters.reconnects++;
+    this.everConnected = true;
     this.connectedNow = true;
     this.sender.setOnline(true);
     this.publishHealth();
+    this.opts.session?.onUp(async (topic, payload, options) => {
+      if (this.client !== client || !client.connected) throw new Error('not connected');
+      await client.publishAsync(topic, payload, options);
+    });
+  }
+
+  /** The session hooks' subscriptions; a refusal is logged (readings still flow without them). */
+  private async subscribeSession(client: MqttClient): Promise<void> {
+    const filters = this.opts.session?.subscriptions ?? [];
+    if (filters.length === 0) return;
+    const grants = await client.subscribeAsync([...filters], { qos: 1 }).catch((err: unknown) => {
+      const granted = (err as { packet?: { granted?: unknown } }).packet?.granted;
+      if (Array.isArray(granted)) return granted.map((qos, i) => ({ topic: filters[i] ?? '', qos: qos as number }));
+      throw err;
+    });
+    const refused = grants.filter((g) => g.qos >= 0x80).map((g) => g.topic);
+    if (refused.length > 0) this.log.warn({ refused }, 'broker refused control subscriptions; remote config and outputs unavailable');
   }
 
   /** Subscribes to the ack topic; true when the broker refused it (SUBACK 0x80, MQTT 3.1.1 §3.9.3). */
@@ -190,22 +265,43 @@ export class MqttPublisher {
     client.stream.destroy();
   }
 
+  /** Next connection attempt after a capped exponential delay with full jitter. */
+  private scheduleReconnect(client: MqttClient): void {
+    if (this.stopped || this.client !== client || this.reconnectTimer) return;
+    const m = this.opts.config.mqtt;
+    const delay = fullJitterDelayMs(this.reconnectAttempt++, m.reconnectPeriodMs, m.reconnectMaxMs, this.opts.random);
+    this.log.debug({ delayMs: delay, attempt: this.reconnectAttempt }, 'mqtt reconnect scheduled');
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      if (this.stopped || this.client !== client || client.connected) return;
+      // The same stores: batches whose PUBACK is pending are sent again from the session store.
+      client.reconnect({ incomingStore: client.incomingStore, outgoingStore: client.outgoingStore });
+    }, delay);
+  }
+
   private onClose(): void {
     this.generation++;
     if (this.connectedNow) this.log.warn({ inFlight: this.sender.inFlightCount() }, 'mqtt disconnected');
     this.connectedNow = false;
     this.sender.setOnline(false);
+    this.opts.session?.onDown();
   }
 
   private onMessage(topic: string, payload: Buffer): void {
-    if (topic !== this.topic.ack) return;
+    if (topic !== this.topic.ack) {
+      if (this.opts.session?.subscriptions.includes(topic)) this.guard('session message', () => this.opts.session!.onMessage(topic, payload));
+      return;
+    }
     const parsed = parsePayload(ackSchema, payload);
     if (!parsed.ok) {
       this.opts.counters.badAcks++;
       this.log.warn({ error: parsed.error.slice(0, 300) }, 'invalid ack ignored');
       return;
     }
-    this.guard('ack', () => this.sender.onAck(parsed.value));
+    this.guard('ack', () => {
+      if (this.opts.session?.onAck?.(parsed.value)) return;
+      this.sender.onAck(parsed.value);
+    });
   }
 
   /** Runs queue work from a timer or event; a failure (disk error) is logged, never thrown into the event loop. */
@@ -221,11 +317,35 @@ export class MqttPublisher {
     const client = this.client;
     if (!client || !this.connectedNow) return;
     try {
-      const health = buildHealth({ gatewayId: this.opts.config.gatewayId, now: this.opts.now(), startedAt: this.opts.startedAt, queue: this.opts.queue, counters: this.opts.counters });
+      const now = this.opts.now();
+      const health = buildHealth({
+        gatewayId: this.opts.config.gatewayId,
+        now,
+        // Uptime from the monotonic clock: startedAt is placed that far before the wall clock's now.
+        startedAt: new Date(now.getTime() - (performance.now() - this.startMono)),
+        queue: this.opts.queue,
+        counters: this.opts.counters,
+        replayBacklog: this.sender.lanes().replayBacklog,
+        clock: { ...this.clock.view(), clampedReadings: this.opts.clampedReadings?.() ?? 0 },
+        link: this.linkQuality(),
+      });
       client.publish(this.topic.health, JSON.stringify(health), { qos: 0 });
     } catch (err) {
       this.log.error({ err }, 'health not published');
     }
+  }
+
+  private linkQuality(): LinkQuality | undefined {
+    const file = this.opts.config.linkQualityFile;
+    if (!file) return undefined;
+    const read = readLinkQuality(file);
+    if (read.ok) return read.value;
+    const now = Date.now();
+    if (now - this.lastLinkErrorLogMs >= ERROR_LOG_INTERVAL_MS) {
+      this.lastLinkErrorLogMs = now;
+      this.log.warn({ file, error: read.error.slice(0, 200) }, 'link quality file unreadable; health sent without it');
+    }
+    return undefined;
   }
 
   private statusPayload(state: 'online' | 'offline'): string {

@@ -11,7 +11,7 @@ import { GatewayError } from '../errors.ts';
 
 export type GatewayDatabase = Database.Database;
 
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
 
 const SCHEMA_V1 = `
   CREATE TABLE readings (
@@ -47,6 +47,21 @@ const SCHEMA_V2 = `
   ) WITHOUT ROWID;
 `;
 
+/**
+ * Version 3: a drop class per queued reading (the queue bound deletes class 0, device health,
+ * before class 1, hazard readings; rows of older files count as hazard, the safe side), an index
+ * so the oldest row of a class is found without a scan, and the last timestamp issued per sensor
+ * (timestamps stay monotonic across reboots and a clock that went back; see ingest-store.ts).
+ */
+const SCHEMA_V3 = `
+  ALTER TABLE readings ADD COLUMN drop_class INTEGER NOT NULL DEFAULT 1;
+  CREATE INDEX readings_drop_class ON readings (drop_class, id);
+  CREATE TABLE sensor_clock (
+    sensor_id TEXT PRIMARY KEY,
+    last_ts_ms INTEGER NOT NULL
+  ) WITHOUT ROWID;
+`;
+
 /** Key of the queue id in the `meta` table. */
 const QUEUE_ID_KEY = 'queue_id';
 /** A queue id is 8 lower-case hex digits (32 random bits), made once per database file. */
@@ -75,6 +90,7 @@ export function openGatewayDatabase(file: string): GatewayDatabase {
           db.exec(SCHEMA_V2);
           db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run(QUEUE_ID_KEY, randomBytes(4).toString('hex'));
         }
+        if (version < 3) db.exec(SCHEMA_V3);
         db.pragma(`user_version = ${SCHEMA_VERSION}`);
       })();
     }

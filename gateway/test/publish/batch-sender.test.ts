@@ -75,16 +75,20 @@ describe('BatchSender', () => {
     expect(sent).toEqual([{ batchId: id('3-5'), seqs: [3, 4, 5] }]);
   });
 
-  it('keeps at most maxInFlight batches unacknowledged; an ack frees a place', async () => {
+  it('keeps at most maxInFlight - 1 backlog batches unacknowledged (one place stays for live); an ack frees a place', async () => {
     queue.append([1, 2, 3, 4, 5, 6, 7, 8, 9].map(reading));
-    const s = make(2);
+    const s = make(3);
     s.setOnline(true);
-    expect(sent.map((b) => b.batchId)).toEqual([id('1-3'), id('4-6')]);
+    // The newest batch (7-9) goes live; the older rows replay oldest first in the other two places.
+    expect(sent.map((b) => b.batchId)).toEqual([id('7-9'), id('1-3'), id('4-6')]);
+    queue.append([10, 11, 12].map(reading));
+    s.pump(true);
+    expect(sent).toHaveLength(3); // all three places taken
     s.onAck(ack(id('1-3'), 3));
-    expect(sent.map((b) => b.batchId)).toEqual([id('1-3'), id('4-6'), id('7-9')]);
-    expect(queue.depth()).toBe(6);
+    expect(sent.map((b) => b.batchId)).toEqual([id('7-9'), id('1-3'), id('4-6'), id('10-12')]);
+    expect(queue.depth()).toBe(9);
     await Promise.resolve();
-    expect(counters.published).toBe(9);
+    expect(counters.published).toBe(12);
   });
 
   it('resends on ack timeout, with the same batch id', () => {
@@ -163,7 +167,7 @@ describe('BatchSender', () => {
     v1.prepare('INSERT INTO readings (enqueued_ms, reading) VALUES (0, ?)').run(JSON.stringify(reading(7)));
     v1.close();
     db = openGatewayDatabase(file);
-    expect(db.pragma('user_version', { simple: true })).toBe(2);
+    expect(db.pragma('user_version', { simple: true })).toBe(3);
     const migrated = readQueueId(db);
     expect(migrated).toMatch(/^[0-9a-f]{8}$/);
     expect(new DiskQueue(db, { maxReadings: 10 }).peekBatch(10).map((r) => r.reading.seq)).toEqual([7]);

@@ -38,3 +38,12 @@ export class AlertConfigError extends Error {
     this.name = 'AlertConfigError';
   }
 }
+
+/** No silence with that id (HTTP 404). */
+export class SilenceNotFoundError extends Error {
+  readonly code = 'SILENCE_NOT_FOUND';
+  constructor(readonly silenceId: string) {
+    super(`pemeliharaan tidak dikenal / unknown silence: ${silenceId}`);
+    this.name = 'SilenceNotFoundError';
+  }
+}

@@ -6,9 +6,11 @@ import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { AreaAlert } from '@kentongan/firmware-protocol';
 import type { ServerConfig } from '../config/schema.ts';
+import type { ChannelContext } from '../notify/channel.ts';
 import { createChannel } from '../notify/channels.ts';
 import { defaultConsoleWriter } from '../notify/console-channel.ts';
 import type { BackoffOptions, Timers } from '../notify/dispatcher.ts';
+import type { DetectorFactory } from '../detection/detector.ts';
 import { AlertEngineImpl, type KentonganAlertEngine } from './engine.ts';
 import { AlertConfigError } from './errors.ts';
 import { buildTopology, validateAlertConfig } from './topology.ts';
@@ -37,6 +39,10 @@ export interface AlertEngineDeps {
   timers?: Timers;
   /** Retry back-off (default: 1 s doubling up to 5 min). */
   backoff?: BackoffOptions;
+  /** The rule evaluator (default: `defaultDetectorFactory` in detection/detector.ts). */
+  detectorFactory?: DetectorFactory;
+  /** Issue 5 channels: MQTT publish (sirens), gateways per area, the modem's STOP callback. */
+  channelContext?: Pick<ChannelContext, 'publish' | 'gatewaysOfArea' | 'onStopRequest'>;
 }
 
 /**
@@ -54,9 +60,10 @@ export function createAlertEngine(deps: AlertEngineDeps): KentonganAlertEngine {
     now,
     fetchImpl: deps.fetchImpl ?? globalThis.fetch,
     consoleWriter: deps.consoleWriter ?? defaultConsoleWriter,
+    ...deps.channelContext,
   };
   const channels = deps.config.notify.channels.map((c) => createChannel(c, ctx));
-  return new AlertEngineImpl({
+  const engine = new AlertEngineImpl({
     db: deps.db,
     config: deps.config,
     topology: buildTopology(deps.config),
@@ -66,5 +73,20 @@ export function createAlertEngine(deps: AlertEngineDeps): KentonganAlertEngine {
     channels,
     ...(deps.timers ? { timers: deps.timers } : {}),
     ...(deps.backoff ? { backoff: deps.backoff } : {}),
+    ...(deps.detectorFactory ? { detectorFactory: deps.detectorFactory } : {}),
   });
+  // Issue 5: channels with long-lived resources (the modem's serial port, keep-alive sockets)
+  // open at start, so SMS STOP replies are heard before the first send, and close after the
+  // dispatcher's last send, so a stopped server leaves no port open.
+  const start = engine.start.bind(engine);
+  const stop = engine.stop.bind(engine);
+  engine.start = () => {
+    start();
+    for (const c of channels) c.start?.();
+  };
+  engine.stop = async () => {
+    await stop();
+    await Promise.all(channels.map((c) => c.close?.().catch(() => undefined)));
+  };
+  return engine;
 }

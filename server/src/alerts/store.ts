@@ -46,7 +46,19 @@ CREATE TABLE IF NOT EXISTS alert_detection_state (
   state TEXT NOT NULL,
   updated_at TEXT NOT NULL
 );
+-- Issue 4: small engine facts (the detector snapshot, the evaluated-reading watermark), written
+-- in the same transaction as the alert rows they belong to.
+CREATE TABLE IF NOT EXISTS alert_engine_meta (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
 `;
+
+/** Columns added after the first release; added to older databases at start-up. */
+const ADDED_COLUMNS: readonly [string, string][] = [
+  ['audience', `TEXT NOT NULL DEFAULT 'public'`],
+  ['late_by_ms', 'INTEGER'],
+];
 
 /** One audit row: every transition of an alert, who did it and when. */
 export interface AlertEvent {
@@ -79,6 +91,8 @@ interface AlertRow {
   resolved_by: string | null;
   resolved_at: string | null;
   note: string | null;
+  audience: string;
+  late_by_ms: number | null;
 }
 
 interface EventRow {
@@ -116,6 +130,8 @@ function fromRow(r: AlertRow): Alert {
     resolvedBy: r.resolved_by,
     resolvedAt: r.resolved_at,
     note: r.note,
+    audience: r.audience === 'technician' ? 'technician' : 'public',
+    lateByMs: r.late_by_ms,
   };
 }
 
@@ -138,6 +154,8 @@ function toParams(a: Alert): Record<string, unknown> {
     resolved_by: a.resolvedBy,
     resolved_at: a.resolvedAt,
     note: a.note,
+    audience: a.audience ?? 'public',
+    late_by_ms: a.lateByMs ?? null,
   };
 }
 
@@ -155,15 +173,18 @@ export class AlertStore {
 
   constructor(private readonly db: Database.Database) {
     db.exec(SCHEMA);
+    const have = new Set(db.prepare<[], { name: string }>(`PRAGMA table_info(alert_alerts)`).all().map((c) => c.name));
+    for (const [name, type] of ADDED_COLUMNS) if (!have.has(name)) db.exec(`ALTER TABLE alert_alerts ADD COLUMN ${name} ${type}`);
     this.stmts = {
       insert: db.prepare(
-        `INSERT INTO alert_alerts VALUES (@id, @rule_id, @hazard, @area_id, @site_id, @sensor_id, @level, @max_level,
-          @state, @evidence, @opened_at, @updated_at, @acknowledged_by, @acknowledged_at, @resolved_by, @resolved_at, @note)`,
+        `INSERT INTO alert_alerts (id, rule_id, hazard, area_id, site_id, sensor_id, level, max_level, state, evidence,
+          opened_at, updated_at, acknowledged_by, acknowledged_at, resolved_by, resolved_at, note, audience, late_by_ms) VALUES (@id, @rule_id, @hazard, @area_id, @site_id, @sensor_id, @level, @max_level,
+          @state, @evidence, @opened_at, @updated_at, @acknowledged_by, @acknowledged_at, @resolved_by, @resolved_at, @note, @audience, @late_by_ms)`,
       ),
       update: db.prepare(
         `UPDATE alert_alerts SET level = @level, max_level = @max_level, state = @state, evidence = @evidence,
           updated_at = @updated_at, acknowledged_by = @acknowledged_by, acknowledged_at = @acknowledged_at,
-          resolved_by = @resolved_by, resolved_at = @resolved_at, note = @note WHERE id = @id`,
+          resolved_by = @resolved_by, resolved_at = @resolved_at, note = @note, late_by_ms = @late_by_ms WHERE id = @id`,
       ),
       get: db.prepare<[string], AlertRow>('SELECT * FROM alert_alerts WHERE id = ?'),
       active: db.prepare<[], AlertRow>(`SELECT * FROM alert_alerts WHERE state <> 'resolved'`),
@@ -180,6 +201,14 @@ export class AlertStore {
          ON CONFLICT(rule_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at`,
       ),
       states: db.prepare<[], { rule_id: string; state: string }>('SELECT rule_id, state FROM alert_detection_state'),
+      getMeta: db.prepare<[string], { value: string }>('SELECT value FROM alert_engine_meta WHERE key = ?'),
+      setMeta: db.prepare(
+        'INSERT INTO alert_engine_meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
+      ),
+      lastResolved: db.prepare<[string], { resolved_at: string; resolved_by: string; evidence: string }>(
+        `SELECT resolved_at, resolved_by, evidence FROM alert_alerts WHERE rule_id = ? AND state = 'resolved'
+         ORDER BY resolved_at DESC, rowid DESC LIMIT 1`,
+      ),
       totals: db.prepare<[], { n: number; levels: string | null }>(
         `SELECT COUNT(*) AS n, group_concat(DISTINCT max_level) AS levels FROM alert_alerts`,
       ),
@@ -268,6 +297,34 @@ export class AlertStore {
       }
     }
     return out;
+  }
+
+  /** A value of `alert_engine_meta`, parsed from JSON; undefined when absent or unreadable. */
+  getMeta(key: string): unknown {
+    const row = this.stmts.getMeta.get(key);
+    if (!row) return undefined;
+    try {
+      return JSON.parse(row.value) as unknown;
+    } catch {
+      return undefined;
+    }
+  }
+
+  setMeta(key: string, value: unknown): void {
+    this.stmts.setMeta.run(key, JSON.stringify(value));
+  }
+
+  /** How the rule's last alert was resolved: when, by whom, and the event time of its evidence. */
+  lastResolution(ruleId: string): { resolvedAt: string; resolvedBy: string; evidenceTs: string } | null {
+    const row = this.stmts.lastResolved.get(ruleId);
+    if (!row) return null;
+    let evidenceTs = row.resolved_at;
+    try {
+      evidenceTs = (JSON.parse(row.evidence) as Alert['evidence']).ts ?? row.resolved_at;
+    } catch {
+      // keep the resolve time
+    }
+    return { resolvedAt: row.resolved_at, resolvedBy: row.resolved_by, evidenceTs };
   }
 
   /** Alerts ever opened and the highest level any reached. */

@@ -9,7 +9,7 @@
  *   keeps the level the alert had, since the measurement did not go back. Both report `to: Normal`.
  */
 import { maxLevel, type Level } from '@kentongan/firmware-protocol';
-import type { Alert, AlertChange } from './types.ts';
+import type { Alert, AlertAudience, AlertChange } from './types.ts';
 import type { RulePlace } from './topology.ts';
 
 export type Evidence = Alert['evidence'];
@@ -18,14 +18,21 @@ export function ruleActor(ruleId: string): string {
   return `rule:${ruleId}`;
 }
 
-export function openAlert(place: RulePlace, id: string, level: Level, evidence: Evidence, at: string): AlertChange {
+export function openAlert(
+  place: RulePlace,
+  id: string,
+  level: Level,
+  evidence: Evidence,
+  at: string,
+  extra: { audience?: AlertAudience; lateByMs?: number | null; sensorId?: string } = {},
+): AlertChange {
   const alert: Alert = {
     id,
-    ruleId: place.rule.id,
-    hazard: place.rule.hazard,
+    ruleId: place.ruleId,
+    hazard: place.hazard,
     areaId: place.areaId,
     siteId: place.siteId,
-    sensorId: place.rule.sensorId,
+    sensorId: extra.sensorId ?? place.sensorIds[0]!,
     level,
     maxLevel: level,
     state: 'open',
@@ -37,13 +44,16 @@ export function openAlert(place: RulePlace, id: string, level: Level, evidence: 
     resolvedBy: null,
     resolvedAt: null,
     note: null,
+    audience: extra.audience ?? 'public',
+    lateByMs: extra.lateByMs ?? null,
   };
-  return { alert, change: 'opened', from: null, to: level, actor: ruleActor(place.rule.id), at };
+  return { alert, change: 'opened', from: null, to: level, actor: ruleActor(place.ruleId), at };
 }
 
-export function escalateAlert(alert: Alert, to: Level, evidence: Evidence, at: string): AlertChange {
+export function escalateAlert(alert: Alert, to: Level, evidence: Evidence, at: string, lateByMs: number | null = null): AlertChange {
   const next: Alert = {
     ...alert,
+    lateByMs,
     level: to,
     maxLevel: maxLevel(alert.maxLevel, to),
     state: 'open',
@@ -55,10 +65,11 @@ export function escalateAlert(alert: Alert, to: Level, evidence: Evidence, at: s
   return { alert: next, change: 'escalated', from: alert.level, to, actor: ruleActor(alert.ruleId), at };
 }
 
-export function deescalateAlert(alert: Alert, to: Level, evidence: Evidence, at: string): AlertChange {
+export function deescalateAlert(alert: Alert, to: Level, evidence: Evidence, at: string, lateByMs: number | null = null): AlertChange {
   if (to === 'Normal') {
     const next: Alert = {
       ...alert,
+      lateByMs,
       level: 'Normal',
       state: 'resolved',
       evidence,
@@ -68,7 +79,7 @@ export function deescalateAlert(alert: Alert, to: Level, evidence: Evidence, at:
     };
     return { alert: next, change: 'resolved', from: alert.level, to: 'Normal', actor: ruleActor(alert.ruleId), at };
   }
-  const next: Alert = { ...alert, level: to, evidence, updatedAt: at };
+  const next: Alert = { ...alert, level: to, evidence, updatedAt: at, lateByMs };
   return { alert: next, change: 'deescalated', from: alert.level, to, actor: ruleActor(alert.ruleId), at };
 }
 
@@ -94,4 +105,9 @@ export function operatorResolveAlert(alert: Alert, by: string, note: string | nu
     updatedAt: at,
   };
   return { alert: next, change: 'resolved', from: alert.level, to: 'Normal', actor: by, at };
+}
+
+/** A Siaga/Awas alert nobody acknowledged in time (the alert itself does not change). */
+export function unacknowledgedReminder(alert: Alert, at: string): AlertChange {
+  return { alert, change: 'unacknowledged', from: alert.level, to: alert.level, actor: ruleActor(alert.ruleId), at };
 }

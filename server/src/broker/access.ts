@@ -5,9 +5,10 @@
  *   failures from one address in a minute, that address gets CONNACK 5 (not authorized) without a
  *   password check for the rest of the minute (auth-throttle.ts), counted apart.
  * - publish: a gateway only below its own `kentongan/v1/gw/<id>/`, and only the kinds it sends
- *   (readings, status, health) — never an ack, never another gateway's topics. A refused publish
+ *   (readings, status, health, config-status, alarms) — never an ack, a config or an output
+ *   command, never another gateway's topics. A refused publish
  *   closes the connection (MQTT 3.1.1 has no negative PUBACK) and is counted.
- * - subscribe: a gateway only to its own ack topic and to area alert levels (for sirens and
+ * - subscribe: a gateway only to its own ack, config and output topics and to area alert levels (for sirens and
  *   displays); other filters get SUBACK 0x80 (failure) and are counted, the connection stays.
  * The server itself publishes with `broker.publish`, which no client can impersonate.
  */
@@ -51,7 +52,9 @@ export function createBrokerCounters(): BrokerCounters {
 }
 
 /** Kinds a gateway may publish below its own root. */
-const GATEWAY_PUBLISH_KINDS: ReadonlySet<string> = new Set<GatewayTopicKind>(['readings', 'status', 'health']);
+const GATEWAY_PUBLISH_KINDS: ReadonlySet<string> = new Set<GatewayTopicKind>(['readings', 'status', 'health', 'config-status', 'alarms']);
+/** Kinds a gateway may publish retained (birth/will, and which config it runs); others lose the flag. */
+const RETAINED_KINDS: ReadonlySet<string> = new Set<GatewayTopicKind>(['status', 'config-status']);
 /** Checked against when the gateway id is unknown, so refusing takes as long as checking. */
 const DUMMY_HASH = 'scrypt$32768$8$1$I5oNDDq/eLgRMSr/Nt/4GQ==$HnCYIU2zy0h7tA+8ltz6hYmcuLka2oCHhPZ909dZyHc=';
 /** MQTT CONNACK return codes 4 and 5 (MQTT 3.1.1 §3.2.2.3). */
@@ -127,8 +130,8 @@ export function createAccessControl(opts: AccessControlOptions): AccessHooks {
         done(new Error('publish not authorized'));
         return;
       }
-      // Only status is retained (birth/will); a retained batch would sit in broker memory.
-      if (target.kind !== 'status') packet.retain = false;
+      // Only status and config-status are retained; a retained batch would sit in broker memory.
+      if (!RETAINED_KINDS.has(target.kind)) packet.retain = false;
       done(null);
     },
 
@@ -144,9 +147,9 @@ export function createAccessControl(opts: AccessControlOptions): AccessHooks {
   };
 }
 
-/** Own ack topic, or area alert levels: all (`#`, `+`) or one area. */
+/** Own ack, config and output topics, or area alert levels: all (`#`, `+`) or one area. */
 export function isAllowedSubscription(gatewayId: string, filter: string): boolean {
-  if (filter === topics.ack(gatewayId)) return true;
+  if (filter === topics.ack(gatewayId) || filter === topics.config(gatewayId) || filter === topics.output(gatewayId)) return true;
   const alertsRoot = `${TOPIC_ROOT}/alerts/`;
   if (!filter.startsWith(alertsRoot)) return false;
   const rest = filter.slice(alertsRoot.length);

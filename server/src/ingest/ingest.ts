@@ -291,7 +291,8 @@ export class Ingest {
   }
 
   private sendAck(gatewayId: string, body: Omit<Ack, 'v'>): void {
-    const ack: Ack = { v: PROTOCOL_VERSION, ...body };
+    // serverTime (optional in the contract) lets the gateway notice that its own clock is wrong.
+    const ack: Ack = { v: PROTOCOL_VERSION, ...body, serverTime: this.deps.now().toISOString() };
     const checked = ackSchema.safeParse(ack);
     if (!checked.success) {
       // A bug on our side; never send a malformed ack.

@@ -14,8 +14,18 @@ import type { Alert } from '../alerts/types.ts';
 /** One SMS segment in the GSM 7-bit alphabet. */
 export const SMS_MAX_CHARS = 160;
 
-/** A change worth telling people about (acknowledgements are internal and not sent). */
-export type NotifiableChange = 'opened' | 'escalated' | 'deescalated' | 'resolved';
+/**
+ * A change worth telling people about (acknowledgements are internal and not sent).
+ * `unacknowledged`: a Siaga/Awas alert nobody acknowledged in time (on-call escalation).
+ */
+export type NotifiableChange = 'opened' | 'escalated' | 'deescalated' | 'resolved' | 'unacknowledged';
+
+function headOf(change: NotifiableChange, level: string, lang: 'id' | 'en'): string {
+  if (change === 'escalated') return lang === 'id' ? `NAIK ke ${level}` : `UP to ${level}`;
+  if (change === 'deescalated') return lang === 'id' ? `TURUN ke ${level}` : `DOWN to ${level}`;
+  if (change === 'unacknowledged') return lang === 'id' ? `BELUM DITANGGAPI: ${level}` : `NOT ACKNOWLEDGED: ${level}`;
+  return level;
+}
 
 export interface MessageInput {
   alert: Alert;
@@ -106,7 +116,7 @@ function idCandidates(m: MessageInput): string[] {
     ]);
   }
   const level = m.to.toUpperCase();
-  const head = m.change === 'escalated' ? `NAIK ke ${level}` : m.change === 'deescalated' ? `TURUN ke ${level}` : level;
+  const head = headOf(m.change, level, 'id');
   const { value, unit, ts } = m.alert.evidence;
   const measured = `${formatValue(value, 'id')} ${UNIT_TEXT[unit] ?? unit}`;
   const time = formatWib(ts);
@@ -125,7 +135,7 @@ function englishText(m: MessageInput): string {
     return `ALL CLEAR: ${hazard} status at ${place} is back to Normal, ${formatWib(m.at)}. Keep following official updates.${sign}`;
   }
   const level = m.to.toUpperCase();
-  const head = m.change === 'escalated' ? `UP to ${level}` : m.change === 'deescalated' ? `DOWN to ${level}` : level;
+  const head = headOf(m.change, level, 'en');
   const { value, unit, ts } = m.alert.evidence;
   const action = m.to === 'Normal' ? '' : ` ${ACTION[m.to].en}`;
   return `${head} ${hazard} at ${place}: ${quantityText(m, 'en')}${formatValue(value, 'en')} ${unit}, ${formatWib(ts)}.${action}${sign}`;

@@ -8,10 +8,19 @@ import { LEVELS, type Level } from '@kentongan/firmware-protocol';
 import type { Alert, AlertEngine } from '../alerts/types.ts';
 import type { RouteOptions } from './deps.ts';
 import { HttpError } from './error-handler.ts';
-import { alertActionBody, alertParams, alertSchema, alertsQuery, areasResponse, errorResponse } from './schemas.ts';
+import { alertActionBody, alertParams, alertSchema as baseAlertSchema, alertsQuery, areasResponse, errorResponse } from './schemas.ts';
 import { toWib } from './time.ts';
+import { lateNotice } from '../alerts/late.ts';
 import { z } from 'zod';
 
+const bilingual = z.object({ id: z.string(), en: z.string() });
+/** Issue 4 additions: audience, late-data delay and the evidence's description. */
+const alertSchema = baseAlertSchema.extend({
+  evidence: z.object({ value: z.number(), unit: z.string(), ts: z.string(), threshold: z.number(), description: bilingual.optional() }),
+  audience: z.enum(['public', 'technician']),
+  lateByMs: z.number().nullable(),
+  lateNotice: bilingual.nullable(),
+});
 const alertResponse = z.object({ alert: alertSchema });
 const alertEvent = z.object({
   change: z.string(),
@@ -128,5 +137,6 @@ export const alertRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { de
 };
 
 function present(a: Alert) {
-  return { ...a, openedAtLocal: toWib(a.openedAt) };
+  const lateByMs = a.lateByMs ?? null;
+  return { ...a, openedAtLocal: toWib(a.openedAt), audience: a.audience ?? 'public', lateByMs, lateNotice: lateByMs === null ? null : lateNotice(lateByMs) };
 }

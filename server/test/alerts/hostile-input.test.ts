@@ -95,9 +95,9 @@ describe('config cross-references', () => {
     expect(problems).toEqual([
       'sites.0.areaId: unknown area "nowhere"',
       'sensors.1.siteId: unknown site "gone"',
-      'rules.1.id: duplicate rule id "cikeruh-wl"',
       'rules.1.sensorId: unknown sensor "ghost"',
-      'rules.2.levels.Siaga.raise must be > levels.Waspada.raise',
+      'rules.1.id: duplicate rule id "cikeruh-wl"',
+      'rules.2.levels.Siaga.raise: must be > levels.Waspada.raise',
       'notify.channels.1.id: duplicate channel id "c"',
     ]);
     let thrown: unknown;

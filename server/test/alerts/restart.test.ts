@@ -71,17 +71,24 @@ describe('restart on the same database', () => {
     db.close();
   });
 
-  it('restarts detection from the open alert when the persisted state is corrupt', () => {
+  it('keeps the open alert when the persisted detector snapshot is corrupt, and counts nothing twice', () => {
     const r = readingFactory();
     let db = openDb(tmp.dbPath);
     makeEngine(db, testConfig()).engine.onStoredReadings([r(170), r(170)]);
-    db.prepare(`UPDATE alert_detection_state SET state = '{"level":"Siaga","garbage":1'`).run();
+    db.prepare(`UPDATE alert_engine_meta SET value = '{"v":1,"garbage":' WHERE key = 'detector_snapshot'`).run();
     db.close();
     db = openDb(tmp.dbPath);
     const { engine } = makeEngine(db, testConfig());
-    engine.onStoredReadings([r(10), r(10), r(10)]);
-    // Started at Siaga (the open alert's level), so three low readings step down to Waspada.
-    expect(engine.listAlerts()[0]).toMatchObject({ level: 'Waspada', state: 'open' });
+    // Detection restarted from Normal: the open Siaga alert stays (nothing forgotten) and a
+    // Waspada-level confirmation does not re-fire or lower it.
+    expect(engine.listAlerts({ state: 'active' })[0]).toMatchObject({ level: 'Siaga', state: 'open' });
+    engine.onStoredReadings([r(70), r(70)]);
+    expect(engine.listAlerts()).toHaveLength(1);
+    expect(engine.listAlerts()[0]).toMatchObject({ level: 'Siaga', state: 'open' });
+    expect(outboxCount(db)).toBe(1);
+    // A confirmed higher level still escalates it.
+    engine.onStoredReadings([r(230), r(230)]);
+    expect(engine.listAlerts()[0]).toMatchObject({ level: 'Awas' });
     db.close();
   });
 });

@@ -131,9 +131,9 @@ describe('ingest with group commit over MQTT', () => {
 
     await waitFor(() => gw.acks().length === 3, 3000, 'three acks');
     expect(gw.acks()).toEqual([
-      { v: 1, batchId: 'b-later', stored: 3, duplicates: 0, rejected: [] },
-      { v: 1, batchId: 'b-earlier', stored: 2, duplicates: 1, rejected: [] },
-      { v: 1, batchId: 'b-later', stored: 0, duplicates: 3, rejected: [] },
+      { v: 1, batchId: 'b-later', stored: 3, duplicates: 0, rejected: [], serverTime: expect.any(String) },
+      { v: 1, batchId: 'b-earlier', stored: 2, duplicates: 1, rejected: [], serverTime: expect.any(String) },
+      { v: 1, batchId: 'b-later', stored: 0, duplicates: 3, rejected: [], serverTime: expect.any(String) },
     ]);
     expect(h.ingest.counters).toMatchObject({ flushes: 1, readingsStored: 5, duplicates: 4 });
     expect(recording().calls.map((c) => c.map((r) => r.seq))).toEqual([[1, 2, 3, 4, 5]]);

@@ -59,7 +59,7 @@ describe('ingest over MQTT', () => {
   it('stores a valid batch, acks it on the gateway ack topic, then hands it to the engine sorted by ts', async () => {
     await send(batch(GW_A, 'b-1', [wl(3, 30), wl(1, 10), wl(2, 20)]));
     const ack = await ackOf('b-1');
-    expect(ack).toEqual({ v: 1, batchId: 'b-1', stored: 3, duplicates: 0, rejected: [] });
+    expect(ack).toEqual({ v: 1, batchId: 'b-1', stored: 3, duplicates: 0, rejected: [], serverTime: expect.any(String) });
     expect(acks.messages[0]!.topic).toBe(topics.ack(GW_A));
     await waitFor(() => engine.calls.length === 1, 2000, 'engine call');
     expect(engine.calls[0]!.map((r) => r.seq)).toEqual([1, 2, 3]);
@@ -76,7 +76,7 @@ describe('ingest over MQTT', () => {
     await ackOf('b-dup');
     acks.messages.length = 0;
     await send(b);
-    expect(await ackOf('b-dup')).toEqual({ v: 1, batchId: 'b-dup', stored: 0, duplicates: 2, rejected: [] });
+    expect(await ackOf('b-dup')).toEqual({ v: 1, batchId: 'b-dup', stored: 0, duplicates: 2, rejected: [], serverTime: expect.any(String) });
     await settle(100);
     expect(engine.calls).toHaveLength(1);
     expect((await api('/health')).db.readings).toBe(2);

@@ -46,7 +46,7 @@ describe('outbox', () => {
     const ch = createConsoleChannel({ kind: 'console', id: 'console' }, { consoleWriter: () => {} });
     enqueue(ch, 'a1', clock.now());
     enqueue(ch, 'a1', clock.now());
-    expect(outbox.counts()).toEqual({ pending: 1, sent: 0, failed: 0, superseded: 0 });
+    expect(outbox.counts()).toEqual({ pending: 1, sent: 0, failed: 0, superseded: 0, cancelled: 0 });
   });
 });
 
@@ -77,7 +77,7 @@ describe('dispatcher', () => {
     t.fireAll();
     await d.idle();
     expect(t.delays()).toEqual([]); // nothing pending: no timer
-    expect(outbox.counts()).toEqual({ pending: 0, sent: 2, failed: 0, superseded: 0 });
+    expect(outbox.counts()).toEqual({ pending: 0, sent: 2, failed: 0, superseded: 0, cancelled: 0 });
     expect(rx.received).toHaveLength(6);
     expect(rx.deliveredPerKey()).toEqual(new Map([[keyA, 1], [keyB, 1]]));
     const rows = db.prepare('SELECT attempts, status FROM outbox_notifications ORDER BY id').all();
@@ -104,7 +104,7 @@ describe('dispatcher', () => {
     clock.advance(1000);
     t.fireAll();
     await d.idle();
-    expect(outbox.counts()).toEqual({ pending: 0, sent: 0, failed: 1, superseded: 0 });
+    expect(outbox.counts()).toEqual({ pending: 0, sent: 0, failed: 1, superseded: 0, cancelled: 0 });
     const row = db.prepare('SELECT attempts, last_error FROM outbox_notifications').get();
     expect(row).toEqual({ attempts: 2, last_error: 'webhook answered HTTP 500' });
     expect(rx.received).toHaveLength(2);
@@ -127,9 +127,9 @@ describe('dispatcher', () => {
     const d = new Dispatcher({ outbox, channels: [hook, cons], logger: silentLogger, now: clock.now });
     d.start();
     const started = Date.now();
-    while (lines.length < 2 && Date.now() - started < 2000) await new Promise((r) => setTimeout(r, 5));
+    while ((lines.length < 2 || outbox.counts().sent < 2) && Date.now() - started < 2000) await new Promise((r) => setTimeout(r, 5));
     expect(lines).toEqual(['SIAGA BANJIR ... | SIAGA FLOOD ...\n', 'SIAGA BANJIR ... | SIAGA FLOOD ...\n']);
-    expect(outbox.counts()).toEqual({ pending: 1, sent: 2, failed: 0, superseded: 0 });
+    expect(outbox.counts()).toEqual({ pending: 1, sent: 2, failed: 0, superseded: 0, cancelled: 0 });
     // Closing the receiver fails the in-flight request; stop() waits for it to settle.
     await rx.close();
     closers.pop();
@@ -143,7 +143,7 @@ describe('dispatcher', () => {
     enqueue(gone, 'a1', clock.now());
     const d = new Dispatcher({ outbox, channels: [], logger: silentLogger, now: clock.now, timers: manualTimers().timers });
     d.start();
-    expect(outbox.counts()).toEqual({ pending: 0, sent: 0, failed: 1, superseded: 0 });
+    expect(outbox.counts()).toEqual({ pending: 0, sent: 0, failed: 1, superseded: 0, cancelled: 0 });
   });
 
   it('a throwing console writer is retried, then marked failed', async () => {
@@ -163,7 +163,7 @@ describe('dispatcher', () => {
       t.fireAll();
     }
     await d.idle();
-    expect(outbox.counts()).toEqual({ pending: 0, sent: 0, failed: 1, superseded: 0 });
+    expect(outbox.counts()).toEqual({ pending: 0, sent: 0, failed: 1, superseded: 0, cancelled: 0 });
     expect(db.prepare('SELECT attempts FROM outbox_notifications').get()).toEqual({ attempts: 3 });
   });
 });

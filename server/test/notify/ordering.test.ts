@@ -53,6 +53,12 @@ async function setup(respond: (n: number, key: string) => number, maxAttempts = 
     now: clock.now,
     timers: t.timers,
     backoff: { baseMs: 1000, maxMs: 60_000 },
+    // One send at a time per channel, so a test can queue a change while a send is in flight.
+    delivery: {
+      perRecipient: { burst: 100, perSecond: 100 },
+      defaultChannel: { concurrency: 1, rate: { burst: 1000, perSecond: 1000 } },
+      channels: {},
+    },
   });
   closers.push(() => d.stop());
   const notifier = new Notifier(outbox, [hook, cons], 'BPBD Sumedang');
@@ -162,7 +168,7 @@ describe('superseding', () => {
     expect(s.rx.received.some((r) => String(r.headers['idempotency-key']).includes('deescalated'))).toBe(false);
     // The console had sent each message before the next was queued: nothing there was stale.
     expect(s.lines).toHaveLength(5);
-    expect(outbox.counts()).toEqual({ pending: 0, sent: 8, failed: 0, superseded: 2 });
+    expect(outbox.counts()).toEqual({ pending: 0, sent: 8, failed: 0, superseded: 2, cancelled: 0 });
   });
 
   it('a de-escalation backing off does not hold the escalation that follows it', async () => {
@@ -261,7 +267,7 @@ describe('outbox order bookkeeping', () => {
     expect(outbox.forAlert('a2').map((r) => r.status)).toEqual(['pending']);
   });
 
-  it('upgrades a database created before the superseded status, keeping rows and ids', () => {
+  it('upgrades a database created before the superseded status and per-recipient rows, keeping rows and ids', () => {
     const old = openDb(`${tmp.dir}/old.db`);
     old.exec(`CREATE TABLE outbox_notifications (
       id INTEGER PRIMARY KEY AUTOINCREMENT, dedupe_key TEXT NOT NULL UNIQUE, channel_id TEXT NOT NULL,
@@ -279,9 +285,13 @@ describe('outbox order bookkeeping', () => {
     box.supersedeStale('hook');
     expect(box.forAlert('a1').map((r) => `${r.id}:${r.status}`)).toEqual(['7:superseded', '8:pending']);
     const indexes = old.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'outbox_notifications' AND sql IS NOT NULL ORDER BY name`).all();
-    expect(indexes).toEqual([{ name: 'outbox_notifications_due' }, { name: 'outbox_notifications_order' }]);
+    expect(indexes).toEqual([
+      { name: 'outbox_notifications_alert' },
+      { name: 'outbox_notifications_due' },
+      { name: 'outbox_notifications_order2' },
+    ]);
     new Outbox(old); // a second open changes nothing
-    expect(box.counts()).toEqual({ pending: 1, sent: 0, failed: 0, superseded: 1 });
+    expect(box.counts()).toEqual({ pending: 1, sent: 0, failed: 0, superseded: 1, cancelled: 0 });
     old.close();
   });
 });

@@ -3,10 +3,16 @@
  * Each prints a table for people and, as its last line, one JSON object (docs/BENCHMARKS.md).
  */
 import { benchLine, type BenchResult } from './report.ts';
+import { runGatewayReplayBench } from './gateway-replay.ts';
 import { runIngestBench } from './ingest.ts';
+import { runFanoutBench } from './fanout.ts';
+import { runDetectBench } from './detect.ts';
 
 const BENCHES: Record<string, (args: string[]) => Promise<BenchResult>> = {
   ingest: runIngestBench,
+  'gateway-replay': runGatewayReplayBench,
+  fanout: runFanoutBench,
+  detect: runDetectBench,
 };
 
 async function main(): Promise<void> {
