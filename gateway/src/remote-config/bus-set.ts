@@ -22,10 +22,12 @@ export interface BusSetOptions {
 
 export class BusSet {
   private readonly open = new Map<string, { key: string; bus: ModbusBus }>();
+  private stoppedStats: ModbusBusStats[] | null = null;
 
   constructor(private readonly opts: BusSetOptions) {}
 
   async apply(config: GatewayConfig): Promise<PortChanges> {
+    this.stoppedStats = null;
     const changes: PortChanges = { opened: [], reopened: [], closed: [], kept: [] };
     const buses = config.modbus?.buses ?? [];
     const wanted = new Map(buses.map((b) => [b.path, b]));
@@ -66,11 +68,14 @@ export class BusSet {
   }
 
   stats(): ModbusBusStats[] {
+    if (this.stoppedStats !== null) return this.stoppedStats;
     return [...this.open.values()].map((e) => e.bus.stats());
   }
 
   async stop(): Promise<void> {
     await Promise.all([...this.open.values()].map((e) => e.bus.stop()));
+    // The final counters stay readable after a stop (shutdown summary, tests).
+    this.stoppedStats = [...this.open.values()].map((e) => e.bus.stats());
     this.open.clear();
   }
 }
