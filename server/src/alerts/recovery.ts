@@ -9,24 +9,14 @@
  * (`readings.id` grows with every commit: rows are never deleted and ingest is the only writer.)
  */
 import type Database from 'better-sqlite3';
-import type { Quantity } from '@kentongan/firmware-protocol';
+import { toStored, type ReadingRow } from '../storage/sqlite-reading-store.ts';
 import type { StoredReading } from './types.ts';
 
 export const WATERMARK_KEY = 'evaluated_reading_id';
 const PAGE = 2000;
 
-interface Row {
+interface Row extends ReadingRow {
   id: number;
-  gateway_id: string;
-  sensor_id: string;
-  epoch: number;
-  seq: number;
-  quantity: string;
-  value: number;
-  unit: string;
-  ts_ms: number;
-  quality: string;
-  received_ms: number;
 }
 
 /** Whether the database holds the reading store's table (tests may run the engine alone). */
@@ -37,21 +27,6 @@ export function hasReadings(db: Database.Database): boolean {
 /** The highest reading id stored (0 when empty). */
 export function maxReadingId(db: Database.Database): number {
   return (db.prepare('SELECT MAX(id) AS m FROM readings').get() as { m: number | null }).m ?? 0;
-}
-
-export function toStoredReading(r: Row): StoredReading {
-  return {
-    gatewayId: r.gateway_id,
-    sensorId: r.sensor_id,
-    epoch: r.epoch,
-    seq: r.seq,
-    quantity: r.quantity as Quantity,
-    value: r.value,
-    unit: r.unit,
-    ts: new Date(r.ts_ms).toISOString(),
-    quality: r.quality === 'suspect' ? 'suspect' : 'good',
-    receivedAt: new Date(r.received_ms).toISOString(),
-  };
 }
 
 /**
@@ -68,6 +43,6 @@ export function* readingsAfter(db: Database.Database, afterId: number): Generato
     const rows = stmt.all(last, PAGE);
     if (rows.length === 0) return;
     last = rows[rows.length - 1]!.id;
-    yield { lastId: last, readings: rows.map(toStoredReading) };
+    yield { lastId: last, readings: rows.map(toStored) };
   }
 }

@@ -15,7 +15,8 @@ import {
   type StoredReading,
 } from './reading-store.ts';
 
-interface ReadingRow {
+/** A `readings` row as SELECTed with its reading columns. */
+export interface ReadingRow {
   gateway_id: string;
   sensor_id: string;
   epoch: number;
@@ -229,7 +230,8 @@ function prefixed(alias: string): string {
     .join(', ');
 }
 
-function toStored(r: ReadingRow): StoredReading {
+/** The one mapping from a `readings` row to a `StoredReading` (store API, engine recovery). */
+export function toStored(r: ReadingRow): StoredReading {
   return {
     gatewayId: r.gateway_id,
     sensorId: r.sensor_id,
